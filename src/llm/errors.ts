@@ -1,0 +1,112 @@
+import { BayesactError } from "../core/errors.ts";
+import type { Usage } from "./types.ts";
+
+/**
+ * Named failure categories of a model call. Retry logic reads `retryable`; the CLI reads `userFacing`.
+ *
+ * - `rate_limit` 429; `server` 5xx; `connection` reset/refused/DNS; `timeout` per-attempt deadline passed;
+ *   `malformed_response` a body that is not the protocol's JSON — all retryable.
+ * - `aborted` the caller's signal; `auth` 401/403; `bad_request` other 4xx; `not_found` 404 (model or route);
+ *   `context_length` prompt too long; `truncated` output cut at max tokens where a complete answer was required;
+ *   `schema_violation` structured output that does not validate even after repair; `budget_exceeded` the
+ *   configured cost cap would be crossed; `cache_miss` cache-only mode had no entry; `replay_miss` a cassette
+ *   had no matching request; `unsupported` the provider cannot do what was asked — not retryable.
+ */
+export type LlmErrorCategory =
+  | "rate_limit"
+  | "server"
+  | "connection"
+  | "timeout"
+  | "malformed_response"
+  | "aborted"
+  | "auth"
+  | "bad_request"
+  | "not_found"
+  | "context_length"
+  | "truncated"
+  | "schema_violation"
+  | "budget_exceeded"
+  | "cache_miss"
+  | "replay_miss"
+  | "unsupported";
+
+const RETRYABLE: ReadonlySet<LlmErrorCategory> = new Set([
+  "rate_limit",
+  "server",
+  "connection",
+  "timeout",
+  "malformed_response",
+]);
+
+/** Categories a user causes and can fix (wrong URL, key, model name): the CLI prints one line, exit 2. */
+const USER_FACING: ReadonlySet<LlmErrorCategory> = new Set([
+  "auth",
+  "not_found",
+  "budget_exceeded",
+  "cache_miss",
+  "replay_miss",
+]);
+
+export interface LlmErrorOptions {
+  cause?: unknown;
+  status?: number;
+  /** Server-requested wait before retrying (from `retry-after-ms` / `retry-after`). */
+  retryAfterMs?: number;
+  /** Tokens the failed call still consumed (e.g. a truncated or schema-violating answer). */
+  usage?: Usage;
+  /** Overrides the category's default. */
+  retryable?: boolean;
+  /** The raw text that failed to parse or validate, for diagnostics (never logged with secrets). */
+  raw?: string;
+}
+
+export class LlmError extends BayesactError {
+  declare readonly category: LlmErrorCategory;
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly usage: Usage | undefined;
+  readonly raw: string | undefined;
+
+  constructor(category: LlmErrorCategory, message: string, options: LlmErrorOptions = {}) {
+    super(category, message, { cause: options.cause, userFacing: USER_FACING.has(category) });
+    this.name = "LlmError";
+    this.retryable = options.retryable ?? RETRYABLE.has(category);
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.usage = options.usage;
+    this.raw = options.raw;
+  }
+}
+
+export function isLlmError(error: unknown): error is LlmError {
+  return error instanceof LlmError;
+}
+
+/** Parse `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(
+  headers: { get(name: string): string | null } | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && ms.trim() !== "") {
+    const v = Number(ms);
+    if (Number.isFinite(v) && v >= 0) return v;
+  }
+  const ra = headers.get("retry-after");
+  if (ra === null || ra.trim() === "") return undefined;
+  const seconds = Number(ra);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(ra);
+  if (Number.isFinite(date)) return Math.max(0, date - now);
+  return undefined;
+}
+
+/** Wrap any thrown value as an `LlmError`, keeping existing ones; `signal` tells an abort from other failures. */
+export function toLlmError(error: unknown, signal?: AbortSignal): LlmError {
+  if (error instanceof LlmError) return error;
+  if (signal?.aborted) return new LlmError("aborted", "the call was aborted", { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new LlmError("connection", message, { cause: error });
+}
