@@ -1,5 +1,5 @@
-import type { Emitter } from "./events.ts";
 import type { CoreEvents } from "./episode.ts";
+import type { Emitter } from "./events.ts";
 import type { Rng } from "./rng.ts";
 import type { Step } from "./trajectory.ts";
 

@@ -90,7 +90,8 @@ export class Rng {
 
   /** Uniform integer in [0, n), unbiased (rejection sampling). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Rng.int: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new RangeError(`Rng.int: n must be a positive integer, got ${n}`);
     if (n <= 0x100000000) {
       const limit = 0x100000000 - (0x100000000 % n);
       for (;;) {

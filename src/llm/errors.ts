@@ -77,6 +77,25 @@ export class LlmError extends BayesactError {
     this.usage = options.usage;
     this.raw = options.raw;
   }
+
+  /** This error with `extra` billed tokens added (e.g. those of earlier failed attempts). */
+  plusUsage(extra: Usage): LlmError {
+    if (extra.inputTokens === 0 && extra.outputTokens === 0) return this;
+    return new LlmError(this.category, this.message, {
+      cause: this.cause,
+      usage: sumUsage(this.usage ?? ZERO_USAGE, extra),
+      retryable: this.retryable,
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+      ...(this.raw !== undefined ? { raw: this.raw } : {}),
+    });
+  }
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 });
+
+export function sumUsage(a: Usage, b: Usage): Usage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
 }
 
 export function isLlmError(error: unknown): error is LlmError {
