@@ -74,7 +74,7 @@ export interface GenerateResult {
   /** The model that answered (server-reported name when available). */
   readonly model: string;
   readonly choices: readonly Choice[];
-  /** Tokens billed for this call (0 for cache and replay hits). */
+  /** Tokens billed for this call (0 for a full cache hit; a replay returns the recorded usage, so replayed runs account as the original did). */
   readonly usage: Usage;
   /** Wall time of the call in milliseconds. */
   readonly latencyMs: number;
