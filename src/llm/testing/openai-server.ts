@@ -1,0 +1,559 @@
+/**
+ * A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions protocol, with injectable faults and
+ * "personalities" that emulate servers lacking features (vLLM, llama.cpp, Ollama differ). Tests and benchmarks
+ * point the real `openai` client at it, so the whole HTTP path — sockets, status codes, headers, bodies — is
+ * exercised without a hosted model.
+ *
+ * Answers are deterministic: the same request with the same seed gets the same text; choice `index` changes it.
+ * Without a seed (or when the server "ignores" seeds) a per-server call counter plays the part of sampling noise,
+ * so unseeded calls differ like real sampling does. Temperature 0 without a seed is treated as greedy (stable).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** The parts of a chat-completions request body the server understands (validated from the raw JSON). */
+export interface ChatCompletionBody {
+  readonly model?: string;
+  readonly messages: readonly { readonly role: string; readonly content: string }[];
+  readonly n?: number;
+  readonly temperature?: number;
+  readonly top_p?: number;
+  readonly max_tokens?: number;
+  readonly stop?: string | readonly string[];
+  readonly seed?: number;
+  readonly logprobs?: boolean;
+  readonly top_logprobs?: number;
+  readonly response_format?: {
+    readonly type: string;
+    readonly json_schema?: { readonly name?: string; readonly schema?: unknown; readonly strict?: boolean };
+  };
+}
+
+/**
+ * A fault applies to the next `times` (default 1) chat-completion requests, in the order faults were enqueued.
+ * `GET /v1/models` never consumes faults. Latency (if set) is applied before the fault.
+ */
+export type Fault =
+  /** Answer with this status. `body`: an object is sent as JSON, a string raw; default an OpenAI error body. */
+  | {
+      readonly kind: "status";
+      readonly status: number;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly body?: unknown;
+      readonly times?: number;
+    }
+  /** Send 200 headers and half of a valid body, then destroy the socket mid-body. */
+  | { readonly kind: "reset"; readonly times?: number }
+  /** Read the request and never answer, until the client gives up or the server closes. */
+  | { readonly kind: "hang"; readonly times?: number }
+  /** 200 with a body that is not valid JSON (content type `application/json` unless given). */
+  | { readonly kind: "malformed"; readonly contentType?: string; readonly times?: number }
+  /** A normal 200 answer (with usage) whose every choice has this content, whatever schema was asked for. */
+  | { readonly kind: "schemaViolation"; readonly content: string; readonly times?: number }
+  /** A 200 answer with finish_reason "length" and content cut mid-JSON (or `content` if given), with usage. */
+  | { readonly kind: "truncated"; readonly content?: string; readonly times?: number };
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path without the query string, e.g. `/v1/chat/completions`. */
+  readonly path: string;
+  /** Lower-cased header names; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The parsed JSON body, or undefined when there was none or it did not parse. */
+  readonly body: unknown;
+}
+
+export interface OpenAIServerOptions {
+  /** Model name reported in answers and by `/v1/models` (default: the request's `model`, else "fake-model"). */
+  model?: string;
+  /** Content of choice `index` (0-based within one response). Default: deterministic text, JSON for schemas. */
+  respond?: (body: ChatCompletionBody, index: number) => string;
+  /** Features the server supports (all default to true). Unsupported ones behave as described on each field. */
+  supports?: {
+    /** false: `response_format` json_schema gets HTTP 400. */
+    jsonSchema?: boolean;
+    /** false: `logprobs: true` gets HTTP 400. */
+    logprobs?: boolean;
+    /** false: n > 1 gets HTTP 400 or a single choice, see `nUnsupported`. */
+    n?: boolean;
+    /** false: `seed` is silently ignored, so seeded calls differ. */
+    seed?: boolean;
+  };
+  /** How a server without n > 1 reacts to it: "error" (HTTP 400) or "single" (one choice, like llama.cpp). */
+  nUnsupported?: "error" | "single";
+  /** Require `Authorization: Bearer <apiKey>`; otherwise HTTP 401. */
+  apiKey?: string;
+  /** Prompts longer than this many tokens (characters / 4) get a context-length HTTP 400. */
+  contextLength?: number;
+  /** false: omit `usage` from answers, as some servers do. */
+  usage?: boolean;
+  /**
+   * Error body shape: "openai" `{"error": {"message", "type", "code"}}` (OpenAI, llama.cpp) or "flat"
+   * `{"object": "error", "message", "type", "code"}` (older vLLM).
+   */
+  errorStyle?: "openai" | "flat";
+  /** Delay before every answer, in milliseconds (a timer, not a busy wait). */
+  latencyMs?: number;
+}
+
+export interface OpenAIServer {
+  /** Base URL including `/v1`, e.g. `http://127.0.0.1:41234/v1`. */
+  readonly url: string;
+  /** Every request, recorded as soon as its body has arrived (before latency and faults apply). */
+  readonly requests: readonly RecordedRequest[];
+  enqueueFault(fault: Fault): void;
+  setLatency(ms: number): void;
+  /** Stop listening and destroy every open socket (including hanging requests); never blocks. */
+  close(): Promise<void>;
+}
+
+const MAX_N = 128;
+
+export async function startOpenAIServer(options: OpenAIServerOptions = {}): Promise<OpenAIServer> {
+  const requests: RecordedRequest[] = [];
+  const faults: { fault: Fault; remaining: number }[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let latencyMs = options.latencyMs ?? 0;
+  let unseededCalls = 0;
+  let closed = false;
+
+  const nextFault = (): Fault | undefined => {
+    const head = faults[0];
+    if (!head) return undefined;
+    head.remaining -= 1;
+    if (head.remaining <= 0) faults.shift();
+    return head.fault;
+  };
+
+  const sendError = (res: ServerResponse, status: number, message: string, type: string, code?: string) => {
+    const error = { message, type, param: null, code: code ?? status };
+    const body = options.errorStyle === "flat" ? { object: "error", ...error } : { error };
+    sendJson(res, status, body);
+  };
+
+  const handleChat = (res: ServerResponse, raw: unknown, headers: Readonly<Record<string, string>>) => {
+    const fault = nextFault();
+    if (fault?.kind === "hang") return; // the socket stays open until the client or close() ends it
+    if (fault?.kind === "status") {
+      sendFault(res, fault, options.errorStyle ?? "openai");
+      return;
+    }
+    if (fault?.kind === "reset") {
+      const text = JSON.stringify({
+        id: "chatcmpl-reset",
+        object: "chat.completion",
+        created: 0,
+        model: options.model ?? "fake-model",
+        choices: [
+          { index: 0, message: { role: "assistant", content: "never delivered" }, finish_reason: "stop" },
+        ],
+      });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+      // Destroy only once the headers and half of the body have reached the kernel, so the client sees a
+      // 200 and then a truncated body rather than a refused connection.
+      res.write(text.slice(0, Math.floor(text.length / 2)), () => setImmediate(() => res.socket?.destroy()));
+      return;
+    }
+    if (fault?.kind === "malformed") {
+      res.writeHead(200, { "content-type": fault.contentType ?? "application/json" });
+      res.end('{"id": "chatcmpl-malformed", "choices": [{"index": 0, "message": ');
+      return;
+    }
+    if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
+      sendError(res, 401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
+      return;
+    }
+    const parsed = parseChatBody(raw);
+    if (typeof parsed === "string") {
+      sendError(res, 400, parsed, "invalid_request_error");
+      return;
+    }
+    let body = parsed;
+    const supports = options.supports ?? {};
+    if (body.response_format?.type === "json_schema" && supports.jsonSchema === false) {
+      sendError(res, 400, "response_format type json_schema is not supported", "invalid_request_error");
+      return;
+    }
+    if (body.logprobs === true && supports.logprobs === false) {
+      sendError(res, 400, "logprobs is not supported by this server", "invalid_request_error");
+      return;
+    }
+    if ((body.n ?? 1) > 1 && supports.n === false) {
+      if ((options.nUnsupported ?? "error") === "error") {
+        sendError(res, 400, "only n = 1 is supported", "invalid_request_error");
+        return;
+      }
+      body = { ...body, n: 1 };
+    }
+    if (body.seed !== undefined && supports.seed === false) {
+      const { seed: _ignored, ...rest } = body;
+      body = rest;
+    }
+    const promptTokens = countTokens(body.messages.reduce((s, m) => s + m.content.length, 0));
+    if (options.contextLength !== undefined && promptTokens > options.contextLength) {
+      sendError(
+        res,
+        400,
+        `This model's maximum context length is ${options.contextLength} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`,
+        "invalid_request_error",
+        "context_length_exceeded",
+      );
+      return;
+    }
+
+    const noise = body.seed === undefined && body.temperature !== 0 ? `call-${unseededCalls++}` : undefined;
+    const respond = options.respond ?? ((b: ChatCompletionBody, i: number) => defaultRespond(b, i, noise));
+    const choices = [];
+    for (let i = 0; i < (body.n ?? 1); i++) {
+      let content: string;
+      let finish: "stop" | "length" = "stop";
+      if (fault?.kind === "schemaViolation") {
+        content = fault.content;
+      } else if (fault?.kind === "truncated") {
+        content = fault.content ?? '{"answer": "this answer was cut off in the mid';
+        finish = "length";
+      } else {
+        ({ content, finish } = shape(respond(body, i), body));
+      }
+      const logprobs =
+        body.logprobs === true ? { content: fakeLogprobs(content, body.top_logprobs ?? 0) } : null;
+      choices.push({
+        index: i,
+        message: { role: "assistant", content },
+        logprobs,
+        finish_reason: finish,
+      });
+    }
+    const completionTokens = choices.reduce((s, c) => s + countTokens(c.message.content.length), 0);
+    sendJson(res, 200, {
+      id: `chatcmpl-${requests.length}`,
+      object: "chat.completion",
+      created: 0,
+      model: options.model ?? body.model ?? "fake-model",
+      choices,
+      ...(options.usage === false
+        ? {}
+        : {
+            usage: {
+              prompt_tokens: promptTokens,
+              completion_tokens: completionTokens,
+              total_tokens: promptTokens + completionTokens,
+            },
+          }),
+    });
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, rawBody: string) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    let json: unknown;
+    try {
+      json = rawBody === "" ? undefined : JSON.parse(rawBody);
+    } catch {
+      json = undefined;
+    }
+    requests.push({ method: req.method ?? "GET", path, headers, body: json });
+
+    const dispatch = () => {
+      if (res.destroyed || closed) return;
+      if (req.method === "POST" && path === "/v1/chat/completions") {
+        if (rawBody !== "" && json === undefined) {
+          nextFault(); // a request consumes its fault even when its body is bad
+          sendError(res, 400, "request body is not valid JSON", "invalid_request_error");
+          return;
+        }
+        handleChat(res, json, headers);
+      } else if (req.method === "GET" && path === "/v1/models") {
+        const id = options.model ?? "fake-model";
+        sendJson(res, 200, {
+          object: "list",
+          data: [{ id, object: "model", created: 0, owned_by: "bayesact" }],
+        });
+      } else {
+        sendError(res, 404, `no route for ${req.method ?? "?"} ${path}`, "not_found_error");
+      }
+    };
+    if (latencyMs > 0) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        dispatch();
+      }, latencyMs);
+      timers.add(timer);
+    } else {
+      dispatch();
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")));
+    req.on("error", () => res.destroy());
+  });
+  // Many concurrent keep-alive clients (benchmarks run 32 at once); Node's defaults are fine, but never let the
+  // server's own timeouts end a deliberately hanging request before the client's deadline does.
+  server.requestTimeout = 0;
+  server.maxRequestsPerSocket = 0;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    enqueueFault(fault) {
+      faults.push({ fault, remaining: fault.times ?? 1 });
+    },
+    setLatency(ms) {
+      latencyMs = ms;
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Hanging requests and idle keep-alive sockets would otherwise hold close() open forever.
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendFault(res: ServerResponse, fault: Fault & { kind: "status" }, style: "openai" | "flat"): void {
+  let text: string;
+  let contentType = "application/json";
+  if (typeof fault.body === "string") {
+    text = fault.body;
+    contentType = "text/plain";
+  } else if (fault.body !== undefined) {
+    text = JSON.stringify(fault.body);
+  } else {
+    const error = {
+      message: `injected fault: HTTP ${fault.status}`,
+      type:
+        fault.status === 429
+          ? "rate_limit_error"
+          : fault.status >= 500
+            ? "server_error"
+            : "invalid_request_error",
+      param: null,
+      code: fault.status,
+    };
+    text = JSON.stringify(style === "flat" ? { object: "error", ...error } : { error });
+  }
+  res.writeHead(fault.status, {
+    "content-type": contentType,
+    "content-length": String(Buffer.byteLength(text)),
+    ...fault.headers,
+  });
+  res.end(text);
+}
+
+/** Validate the JSON body into the shape the server understands; a string is the HTTP 400 message. */
+function parseChatBody(raw: unknown): ChatCompletionBody | string {
+  if (!isRecord(raw)) return "the body must be a JSON object";
+  const messages = raw.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return "'messages' must be a non-empty array";
+  const parsedMessages: { role: string; content: string }[] = [];
+  for (const m of messages) {
+    if (!isRecord(m) || typeof m.role !== "string" || typeof m.content !== "string") {
+      return "each message needs a string 'role' and string 'content'";
+    }
+    parsedMessages.push({ role: m.role, content: m.content });
+  }
+  const body: {
+    -readonly [K in keyof ChatCompletionBody]: ChatCompletionBody[K];
+  } = { messages: parsedMessages };
+  if (typeof raw.model === "string") body.model = raw.model;
+  const n = raw.n;
+  if (n !== undefined && n !== null) {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_N) return `'n' must be 1..${MAX_N}`;
+    body.n = n;
+  }
+  for (const key of ["temperature", "top_p", "seed", "max_tokens", "top_logprobs"] as const) {
+    const v = raw[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "number" || !Number.isFinite(v)) return `'${key}' must be a number`;
+    body[key] = v;
+  }
+  if (body.max_tokens !== undefined && body.max_tokens < 1) return "'max_tokens' must be at least 1";
+  if (raw.logprobs !== undefined && raw.logprobs !== null) {
+    if (typeof raw.logprobs !== "boolean") return "'logprobs' must be a boolean";
+    body.logprobs = raw.logprobs;
+  }
+  if (typeof raw.stop === "string") body.stop = raw.stop;
+  else if (Array.isArray(raw.stop) && raw.stop.every((s) => typeof s === "string")) body.stop = raw.stop;
+  const rf = raw.response_format;
+  if (isRecord(rf) && typeof rf.type === "string") {
+    const js = rf.json_schema;
+    body.response_format = {
+      type: rf.type,
+      ...(isRecord(js)
+        ? {
+            json_schema: {
+              ...(typeof js.name === "string" ? { name: js.name } : {}),
+              schema: js.schema,
+              ...(typeof js.strict === "boolean" ? { strict: js.strict } : {}),
+            },
+          }
+        : {}),
+    };
+    if (rf.type === "json_schema" && !isRecord(js)) return "'response_format.json_schema' is required";
+  }
+  return body;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Apply `stop` and `max_tokens` to generated content, as a real server would while decoding. */
+function shape(content: string, body: ChatCompletionBody): { content: string; finish: "stop" | "length" } {
+  let text = content;
+  const stops = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
+  for (const s of stops) {
+    const at = s === "" ? -1 : text.indexOf(s);
+    if (at >= 0) text = text.slice(0, at);
+  }
+  const tokens = tokenize(text);
+  if (body.max_tokens !== undefined && tokens.length > body.max_tokens) {
+    return { content: tokens.slice(0, body.max_tokens).join(""), finish: "length" };
+  }
+  return { content: text, finish: "stop" };
+}
+
+/** Fake tokenizer: a token is a run of non-space characters with the whitespace before it. Lossless. */
+export function tokenize(text: string): string[] {
+  return text.match(/\s*\S+|\s+/g) ?? [];
+}
+
+/** Tokens charged for `chars` characters of text (characters / 4, rounded up). */
+function countTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+/**
+ * Consistent fake log-probabilities: each token gets p in [0.3, 0.99) from a hash of its text and position;
+ * alternatives `<alt1>`, `<alt2>`, … share the remaining mass geometrically, so the listed probabilities sum < 1.
+ */
+function fakeLogprobs(content: string, top: number) {
+  return tokenize(content).map((token, position) => {
+    const p = 0.3 + 0.69 * (fnv1a(`${position}\u0000${token}`) / 2 ** 32);
+    const alternatives = [{ token, logprob: Math.log(p), bytes: null }];
+    let rest = 1 - p;
+    for (let j = 1; j < top; j++) {
+      rest /= 2;
+      alternatives.push({ token: `<alt${j}>`, logprob: Math.log(rest), bytes: null });
+    }
+    return { token, logprob: Math.log(p), bytes: null, top_logprobs: alternatives.slice(0, top) };
+  });
+}
+
+const WORDS = [
+  "move",
+  "left",
+  "right",
+  "stack",
+  "block",
+  "red",
+  "blue",
+  "goal",
+  "plan",
+  "value",
+  "think",
+  "next",
+  "four",
+  "seven",
+  "add",
+  "subtract",
+];
+
+/** Deterministic text from the last message, the choice index and the seed (or per-call noise). */
+export function defaultRespond(body: ChatCompletionBody, index: number, noise?: string): string {
+  const last = body.messages.at(-1)?.content ?? "";
+  const key = body.seed !== undefined ? `seed-${body.seed}` : (noise ?? "greedy");
+  const rng = mulberry32(fnv1a(`${last}\u0000${index}\u0000${key}`));
+  const schema =
+    body.response_format?.type === "json_schema" ? body.response_format.json_schema?.schema : undefined;
+  if (schema !== undefined) return JSON.stringify(exampleFor(schema, rng, 0));
+  const words = Array.from({ length: 5 + Math.floor(rng() * 5) }, () => pick(WORDS, rng));
+  return `sample ${index}: ${words.join(" ")}`;
+}
+
+/** A value that satisfies common JSON schemas (objects, arrays, enums, consts, primitive types). */
+function exampleFor(schema: unknown, rng: () => number, depth: number): unknown {
+  if (!isRecord(schema) || depth > 8) return null;
+  if ("const" in schema) return schema.const;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0)
+    return schema.enum[Math.floor(rng() * schema.enum.length)];
+  for (const key of ["anyOf", "oneOf", "allOf"] as const) {
+    const options = schema[key];
+    if (Array.isArray(options) && options.length > 0) return exampleFor(options[0], rng, depth + 1);
+  }
+  const types = Array.isArray(schema.type) ? schema.type.filter((t) => t !== "null") : [schema.type];
+  switch (types[0]) {
+    case "object": {
+      const out: Record<string, unknown> = {};
+      const properties = isRecord(schema.properties) ? schema.properties : {};
+      for (const [name, sub] of Object.entries(properties)) out[name] = exampleFor(sub, rng, depth + 1);
+      return out;
+    }
+    case "array": {
+      const min = typeof schema.minItems === "number" ? schema.minItems : 1;
+      return Array.from({ length: Math.max(min, 1) }, () => exampleFor(schema.items, rng, depth + 1));
+    }
+    case "string":
+      return pick(WORDS, rng);
+    case "integer":
+      return Math.floor(rng() * 10);
+    case "number":
+      return Math.floor(rng() * 100) / 10;
+    case "boolean":
+      return rng() < 0.5;
+    default:
+      return null;
+  }
+}
+
+function pick<T>(items: readonly T[], rng: () => number): T {
+  const item = items[Math.floor(rng() * items.length)];
+  if (item === undefined) throw new Error("pick from an empty list");
+  return item;
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
