@@ -184,6 +184,9 @@ function openCacheDatabase(path: string): DatabaseSync {
     const problem = schemaProblem(db);
     if (problem !== undefined) throw new BayesactError("cache_invalid", problem, { userFacing: true });
     db.exec("PRAGMA journal_mode = WAL");
+    // In WAL mode NORMAL never corrupts the file; a power cut can only lose the last few entries, which a cache
+    // recomputes. FULL would fsync on every stored sample.
+    db.exec("PRAGMA synchronous = NORMAL");
     return db;
   } catch (error) {
     db?.close();
