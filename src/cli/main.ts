@@ -1,7 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { BayesactError } from "../core/errors.ts";
+import { LlmError } from "../llm/errors.ts";
 import { runDemo } from "./demo.ts";
+import { runDoctor } from "./doctor.ts";
 import { type Output, stdio } from "./output.ts";
 
 const VERSION = "0.1.0";
@@ -36,6 +38,16 @@ export function buildProgram(output: Output): Command {
       await runDemo(opts, output);
     });
 
+  program
+    .command("doctor")
+    .description("check this machine and, with --model, probe what a model endpoint supports")
+    .option("--model <spec>", "model spec, e.g. openai-compatible:http://127.0.0.1:8000/v1#qwen")
+    .option("--timeout-ms <n>", "per-request timeout for the probe", zodArg(Int.min(100)), 30_000)
+    .option("--json", "print the report as JSON", false)
+    .action(async (opts: { model?: string; timeoutMs: number; json: boolean }) => {
+      await runDoctor(VERSION, opts, output);
+    });
+
   return program;
 }
 
@@ -53,7 +65,8 @@ export async function main(argv: readonly string[], output: Output = stdio): Pro
       // Help and version requests end with exit code 0; usage mistakes have already printed their one line.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof BayesactError && error.userFacing) {
+    // Model errors that reach the top (unreachable server, bad key, budget) are about the user's setup: one line.
+    if (error instanceof BayesactError && (error.userFacing || error instanceof LlmError)) {
       output.err(`bayesact: ${error.message.split("\n")[0]}`);
       return 2;
     }
