@@ -77,7 +77,7 @@ describe("TicTacToeEnv with the exact twins", () => {
   it("an illegal move forfeits; parseAction finds the cell in free text", async () => {
     const env = new TicTacToeEnv(minimaxOpponent);
     const first = await env.reset(1);
-    const taken = first.board.findIndex((c) => c === "X") + 1;
+    const taken = first.board.indexOf("X") + 1;
     const r = await env.step(taken);
     expect(r).toMatchObject({ done: true, reward: -1, success: false });
     expect(env.terminal).toBe(true);

@@ -265,7 +265,7 @@ export function worstCaseUsage(request: GenerateRequest, defaultMaxTokens: numbe
   for (const m of request.messages) inputTokens += Buffer.byteLength(m.content, "utf8") + 8;
   const n = request.n ?? 1;
   return {
-    inputTokens: inputTokens * (n > 1 ? n : 1),
+    inputTokens: inputTokens * Math.max(n, 1),
     outputTokens: (request.maxTokens ?? defaultMaxTokens) * n,
   };
 }
