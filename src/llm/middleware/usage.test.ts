@@ -1,7 +1,20 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UserError } from "../../core/errors.ts";
 import { LlmError } from "../errors.ts";
 import { MockLanguageModel } from "../testing/mock.ts";
-import { costOf, modelName, priceFor, UsageMeter, withBudget, withUsage, worstCaseUsage } from "./usage.ts";
+import {
+  costOf,
+  loadPriceTable,
+  modelName,
+  priceFor,
+  UsageMeter,
+  withBudget,
+  withUsage,
+  worstCaseUsage,
+} from "./usage.ts";
 
 const prices = { "gpt-test": { inputPerMTok: 1, outputPerMTok: 2 } };
 
@@ -25,6 +38,38 @@ describe("prices", () => {
       outputPerMTok: 0,
     });
     expect(costOf({ inputTokens: 1_000_000, outputTokens: 500_000 }, prices["gpt-test"])).toBeCloseTo(2, 12);
+  });
+});
+
+describe("loadPriceTable", () => {
+  it("reads a valid table and rejects bad ones in one line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bayesact-prices-"));
+    try {
+      const good = join(dir, "good.json");
+      writeFileSync(good, JSON.stringify(prices));
+      expect(loadPriceTable(good)).toEqual(prices);
+      const cases: [string, string, RegExp][] = [
+        ["missing.json", "", /no such file/],
+        ["text.json", "gpt: 1", /is not JSON/],
+        ["negative.json", '{"m": {"inputPerMTok": -1, "outputPerMTok": 0}}', /is invalid/],
+        ["extra.json", '{"m": {"inputPerMTok": 1, "outputPerMTok": 0, "currency": "EUR"}}', /is invalid/],
+      ];
+      for (const [name, content, message] of cases) {
+        const path = join(dir, name);
+        if (content) writeFileSync(path, content);
+        let error: unknown;
+        try {
+          loadPriceTable(path);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, name).toBeInstanceOf(UserError);
+        expect((error as Error).message).toMatch(message);
+        expect((error as Error).message).not.toContain("\n");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

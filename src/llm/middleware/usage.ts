@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { UserError } from "../../core/errors.ts";
 import { Emitter } from "../../core/events.ts";
@@ -19,6 +20,38 @@ export type Price = z.infer<typeof PriceSchema>;
  */
 export const PriceTableSchema = z.record(z.string(), PriceSchema);
 export type PriceTable = z.infer<typeof PriceTableSchema>;
+
+/**
+ * Read a price table from a JSON file, e.g. `{"gpt-4o-mini": {"inputPerMTok": 0.15, "outputPerMTok": 0.6}}`.
+ * A missing or invalid file is a one-line `UserError`.
+ */
+export function loadPriceTable(path: string): PriceTable {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error);
+    throw new UserError(`price table ${path}: ${reason}`, { category: "bad_config" });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`price table ${path} is not JSON: ${(error as Error).message}`, {
+      category: "bad_config",
+    });
+  }
+  const parsed = PriceTableSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new UserError(
+      `price table ${path} is invalid: ${z.prettifyError(parsed.error).replaceAll("\n", " ")}`,
+      {
+        category: "bad_config",
+      },
+    );
+  }
+  return parsed.data;
+}
 
 /** Providers that never bill: their cost is 0 whatever the table says. */
 const FREE_PROVIDERS: ReadonlySet<string> = new Set(["llamacpp", "mock", "replay"]);
