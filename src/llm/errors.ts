@@ -129,3 +129,22 @@ export function toLlmError(error: unknown, signal?: AbortSignal): LlmError {
   const message = error instanceof Error ? error.message : String(error);
   return new LlmError("connection", message, { cause: error });
 }
+
+/** `setTimeout` as a promise that rejects with `LlmError("aborted")` as soon as `signal` fires. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new LlmError("aborted", "the call was aborted"));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new LlmError("aborted", "the call was aborted"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

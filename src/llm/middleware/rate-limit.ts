@@ -7,7 +7,7 @@
  * a slot is held means tokens are spent just before the request is sent, which is what the server counts.
  */
 import { UserError } from "../../core/errors.ts";
-import { isLlmError, LlmError } from "../errors.ts";
+import { abortableSleep, isLlmError, LlmError } from "../errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../types.ts";
 import { wrapGenerate } from "./wrap.ts";
 
@@ -21,22 +21,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new LlmError("aborted", "the wait was aborted"));
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new LlmError("aborted", "the wait was aborted"));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
+  sleep: abortableSleep,
 };
 
 export interface RateLimits {

@@ -1,4 +1,4 @@
-import { LlmError, sumUsage, toLlmError, ZERO_USAGE } from "../errors.ts";
+import { abortableSleep, type LlmError, sumUsage, toLlmError, ZERO_USAGE } from "../errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel, Usage } from "../types.ts";
 import { wrapGenerate } from "./wrap.ts";
 
@@ -69,23 +69,4 @@ export function withRetry(model: LanguageModel, options: RetryOptions = {}): Lan
   }
 
   return wrapGenerate(model, generate);
-}
-
-/** setTimeout that rejects with `LlmError("aborted")` as soon as the signal fires. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new LlmError("aborted", "the call was aborted"));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new LlmError("aborted", "the call was aborted"));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

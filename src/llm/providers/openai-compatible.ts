@@ -21,7 +21,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
-import { LlmError, type LlmErrorCategory, parseRetryAfter } from "../errors.ts";
+import { LlmError, type LlmErrorCategory, parseRetryAfter, sumUsage } from "../errors.ts";
 import type {
   Capabilities,
   ChatMessage,
@@ -124,7 +124,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         // The server silently returned fewer choices (it ignores n): fill the rest one sample at a time.
         const rest = await this.emulate(request, first + choices.length, n - choices.length);
         choices = [...choices, ...rest.choices];
-        usage = addUsage(usage, rest.usage);
+        usage = sumUsage(usage, rest.usage);
       }
     } else {
       const raw = await this.emulate(request, first, n);
@@ -169,7 +169,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     return {
       model: raws[0]?.model ?? this.options.model,
       choices,
-      usage: raws.reduce((sum, raw) => addUsage(sum, raw.usage), { inputTokens: 0, outputTokens: 0 }),
+      usage: raws.reduce((sum, raw) => sumUsage(sum, raw.usage), { inputTokens: 0, outputTokens: 0 }),
     };
   }
 
@@ -584,10 +584,6 @@ function abortedError(): LlmError {
 
 function offsetSeed(seed: number | undefined, index: number): number | undefined {
   return seed === undefined ? undefined : seed + index;
-}
-
-function addUsage(a: Usage, b: Usage): Usage {
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
 }
 
 function toMessageParam(message: ChatMessage): ChatCompletionMessageParam {

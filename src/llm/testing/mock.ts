@@ -1,4 +1,4 @@
-import { LlmError } from "../errors.ts";
+import { abortableSleep, LlmError } from "../errors.ts";
 import type { Capabilities, Choice, GenerateRequest, GenerateResult, LanguageModel } from "../types.ts";
 
 export interface MockCall {
@@ -56,7 +56,7 @@ export class MockLanguageModel implements LanguageModel {
     const callNumber = this.calls.length;
     this.calls.push({ request });
     const started = performance.now();
-    if (this.options.latencyMs) await sleep(this.options.latencyMs, request.signal);
+    if (this.options.latencyMs) await abortableSleep(this.options.latencyMs, request.signal);
     if (request.signal?.aborted) throw new LlmError("aborted", "the call was aborted");
     const n = request.n ?? 1;
     const first = request.sampleIndex ?? 0;
@@ -77,22 +77,4 @@ export class MockLanguageModel implements LanguageModel {
       latencyMs: performance.now() - started,
     };
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new LlmError("aborted", "the call was aborted"));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new LlmError("aborted", "the call was aborted"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
