@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LlmError, type LlmErrorCategory } from "../errors.ts";
 import { type OpenAIServer, type OpenAIServerOptions, startOpenAIServer } from "../testing/openai-server.ts";
@@ -426,6 +427,13 @@ describe("OpenAICompatibleModel error mapping", () => {
     });
     const e = await failure(model.generate(ask("x")), "bad_request");
     expect(e.message).toContain("[redacted]");
+  });
+
+  it("never reveals the API key when the model object is serialised or inspected", async () => {
+    const { model } = await setup();
+    await model.generate(ask("x")); // the client exists and has been used
+    expect(JSON.stringify(model)).not.toContain(API_KEY);
+    expect(inspect(model, { depth: 20, showHidden: true, getters: true })).not.toContain(API_KEY);
   });
 });
 

@@ -73,19 +73,22 @@ export class OpenAICompatibleModel implements LanguageModel {
   readonly id: string;
   readonly provider = "openai-compatible";
   readonly endpoint: string;
-  private readonly options: OpenAICompatibleOptions;
-  private readonly client: OpenAI;
+  /** Options without the key. The key lives only inside `#client` (a true private field): serialising or
+   * inspecting the model object, e.g. into a run manifest or a log, can never reveal it. */
+  private readonly options: Omit<OpenAICompatibleOptions, "apiKey">;
+  readonly #client: OpenAI;
   private readonly redact: (text: string) => string;
   private readonly capabilityProbe: SharedProbe<Capabilities>;
   private readonly multipleSamplesProbe: SharedProbe<ProbeOutcome>;
   private closed = false;
 
   constructor(options: OpenAICompatibleOptions) {
-    this.options = options;
+    const { apiKey: _key, ...withoutKey } = options;
+    this.options = withoutKey;
     this.endpoint = options.baseURL;
     this.id = options.id ?? `openai-compatible:${options.baseURL}#${options.model}`;
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.client = new OpenAI({
+    this.#client = new OpenAI({
       baseURL: options.baseURL,
       apiKey: options.apiKey ?? "not-needed",
       maxRetries: 0,
@@ -185,7 +188,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (shape.extraSignal) sources.push(shape.extraSignal);
     const signal = AbortSignal.any(sources);
     try {
-      const completion: unknown = await this.client.chat.completions.create(this.toParams(request, shape), {
+      const completion: unknown = await this.#client.chat.completions.create(this.toParams(request, shape), {
         signal,
         timeout: timeoutMs,
         maxRetries: 0,
