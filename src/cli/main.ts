@@ -2,11 +2,11 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { BayesactError } from "../core/errors.ts";
 import { LlmError } from "../llm/errors.ts";
+import { VERSION } from "../version.ts";
+import { type BenchFlags, benchCommand, resumeCommand } from "./bench.ts";
 import { runDemo } from "./demo.ts";
 import { runDoctor } from "./doctor.ts";
 import { type Output, stdio } from "./output.ts";
-
-const VERSION = "0.1.0";
 
 /** Parse a CLI value through a zod schema, turning failures into commander's one-line argument errors. */
 export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
@@ -19,7 +19,14 @@ export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
 
 const Int = z.coerce.number().int();
 
-export function buildProgram(output: Output): Command {
+const Num = z.coerce.number();
+
+/** Exit code set by a command's action (commander actions cannot return one). */
+interface ExitCode {
+  code: number;
+}
+
+export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Command {
   const program = new Command()
     .name("bayesact")
     .description(
@@ -36,6 +43,38 @@ export function buildProgram(output: Output): Command {
     .option("--games <n>", "games per opponent", zodArg(Int.min(1).max(10_000)), 20)
     .action(async (opts: { seed: number; games: number }) => {
       await runDemo(opts, output);
+    });
+
+  program
+    .command("bench")
+    .description("run an agent on an environment over a grid of instances × seeds, journaled in a run folder")
+    .argument("<env>", "environment, e.g. tictactoe")
+    .requiredOption("--agent <name>", "agent: lookahead, direct, random")
+    .option("--model <spec>", "model spec, or exact for the exact twins (default for planners)")
+    .option("--split <name>", "split of the environment's instances")
+    .option("--episodes <n>", "use only the first N instances of the split", zodArg(Int.min(1)))
+    .option("--seeds <list>", "seeds, e.g. 1,2,3 or 1-20", "1")
+    .option("--concurrency <n>", "episodes run at once", zodArg(Int.min(1).max(1024)), 4)
+    .option("--max-steps <n>", "cap on agent actions per episode", zodArg(Int.min(1)))
+    .option("--budget-usd <x>", "hard cap on LLM spend for the run", zodArg(Num.positive()))
+    .option("--prices <file>", "JSON price table: {model: {inputPerMTok, outputPerMTok}}")
+    .option("--cache-file <file>", "LLM response cache (default .bayesact/llm-cache.sqlite)")
+    .option("--no-cache", "do not read or write the LLM cache")
+    .option("--cache-only", "answer only from the cache; a miss is an error", false)
+    .option("--data <dir>", "benchmark data folder", "../shared/data")
+    .option("--out <dir>", "run folder (default runs/<run id>)")
+    .action(async (env: string, flags: BenchFlags) => {
+      exit.code = await benchCommand(env, flags, output);
+    });
+
+  program
+    .command("resume")
+    .description(
+      "continue an interrupted run; finished episodes are kept, unfinished ones rerun from their start",
+    )
+    .argument("<run-dir>", "run folder")
+    .action(async (dir: string) => {
+      exit.code = await resumeCommand(dir, output);
     });
 
   program
@@ -56,10 +95,11 @@ export function buildProgram(output: Output): Command {
  * missing file, unreachable server) with exactly one line on stderr, 1 for bugs (with the stack).
  */
 export async function main(argv: readonly string[], output: Output = stdio): Promise<number> {
-  const program = buildProgram(output);
+  const exit: ExitCode = { code: 0 };
+  const program = buildProgram(output, exit);
   try {
     await program.parseAsync(argv as string[], { from: "user" });
-    return 0;
+    return exit.code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version requests end with exit code 0; usage mistakes have already printed their one line.

@@ -4,12 +4,32 @@ import type { Emitter } from "./events.ts";
 import { Rng } from "./rng.ts";
 import type { EpisodeEnd, Step, Trajectory } from "./trajectory.ts";
 
+/**
+ * One node of a planner's search tree, as journaled and shown in the report's tree explorer. Node 0 is the root
+ * (the real current state); `parent` is the parent's `id`.
+ */
+export interface SearchNode {
+  readonly id: number;
+  readonly parent: number | null;
+  /** The action leading here from the parent (text), null for the root. */
+  readonly action: string | null;
+  /** The state the world model predicted here (text). */
+  readonly state: string;
+  /** The planner's value estimate (critic, backed-up value or Q), null when not evaluated. */
+  readonly value: number | null;
+  readonly visits: number;
+  /** Predicted reward on the edge into this node. */
+  readonly reward?: number;
+}
+
 /** Events of the agent–environment loop. */
 export interface CoreEvents {
   [key: string]: unknown;
   "episode.start": { episodeId: string; env: string; agent: string; seed: number };
   step: { episodeId: string; step: Step<unknown, unknown> };
   "episode.end": { episodeId: string; trajectory: Trajectory<unknown, unknown> };
+  /** A planner finished its search for step `t` and chose `chosen` (the root's child it will act on). */
+  "planner.tree": { episodeId: string; t: number; nodes: readonly SearchNode[]; chosen: number | null };
 }
 
 export interface RunEpisodeOptions {

@@ -1,0 +1,91 @@
+import { requestKey } from "../llm/canonical.ts";
+import { toLlmError } from "../llm/errors.ts";
+import { costOf, type PriceTable, priceFor } from "../llm/middleware/usage.ts";
+import { wrapGenerate } from "../llm/middleware/wrap.ts";
+import type { LanguageModel } from "../llm/types.ts";
+import type { LlmCallRecord } from "./types.ts";
+
+/** Per-episode LLM accounting, filled by `withJournal`. */
+export interface EpisodeLlmTally {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  cacheHits: number;
+}
+
+/**
+ * Record every call an episode's agent makes: the request (messages), the responses, tokens, latency, cost and
+ * cache hits, tagged with the episode and the step during which it happened. Wraps the run's shared model stack
+ * once per episode, so concurrent episodes are attributed correctly.
+ */
+export function withJournal(
+  model: LanguageModel,
+  options: {
+    episodeId: string;
+    /** The current step index (read at call time). */
+    step: () => number;
+    prices: PriceTable;
+    record: (call: LlmCallRecord) => void;
+    tally: EpisodeLlmTally;
+  },
+): LanguageModel {
+  let seq = 0;
+  const price = priceFor(model, options.prices);
+  return wrapGenerate(model, async (request) => {
+    const t = options.step();
+    const mySeq = seq++;
+    const started = performance.now();
+    const base = {
+      episodeId: options.episodeId,
+      t,
+      seq: mySeq,
+      requestHash: requestKey(model.id, request),
+      model: model.id,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      samples: request.n ?? 1,
+    };
+    try {
+      const result = await model.generate(request);
+      const costUsd = costOf(result.usage, price);
+      const tally = options.tally;
+      tally.calls += 1;
+      tally.inputTokens += result.usage.inputTokens;
+      tally.outputTokens += result.usage.outputTokens;
+      tally.costUsd += costUsd;
+      tally.cacheHits += result.cacheHits ?? 0;
+      options.record({
+        ...base,
+        responses: result.choices.map((c) => c.text),
+        inputTokens: result.usage.inputTokens,
+        outputTokens: result.usage.outputTokens,
+        latencyMs: result.latencyMs,
+        costUsd,
+        cacheHits: result.cacheHits ?? 0,
+        ok: true,
+      });
+      return result;
+    } catch (thrown) {
+      const error = toLlmError(thrown, request.signal);
+      const usage = error.usage ?? { inputTokens: 0, outputTokens: 0 };
+      const costUsd = costOf(usage, price);
+      const tally = options.tally;
+      tally.calls += 1;
+      tally.inputTokens += usage.inputTokens;
+      tally.outputTokens += usage.outputTokens;
+      tally.costUsd += costUsd;
+      options.record({
+        ...base,
+        responses: error.raw === undefined ? [] : [error.raw],
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        latencyMs: performance.now() - started,
+        costUsd,
+        cacheHits: 0,
+        ok: false,
+        errorCategory: error.category,
+      });
+      throw error;
+    }
+  });
+}

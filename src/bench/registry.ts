@@ -1,0 +1,136 @@
+import { createDirectAgent } from "../agents/direct.ts";
+import { createLookaheadAgent } from "../agents/lookahead.ts";
+import { createRandomAgent } from "../agents/random.ts";
+import type { Agent } from "../core/agent.ts";
+import type { Env } from "../core/env.ts";
+import type { ParseResult } from "../core/errors.ts";
+import { UserError } from "../core/errors.ts";
+import type { Roles } from "../core/roles.ts";
+import { type Board, renderBoard } from "../envs/tictactoe/board.ts";
+import {
+  minimaxOpponent,
+  randomOpponent,
+  TicTacToeEnv,
+  type TicTacToeObservation,
+} from "../envs/tictactoe/env.ts";
+import { exactRoles as tictactoeExactRoles } from "../envs/tictactoe/exact.ts";
+import { TASK as TICTACTOE_TASK } from "../envs/tictactoe/prompts.ts";
+import type { LanguageModel } from "../llm/types.ts";
+
+/** What agents may know about an environment: its prompt, text forms, parser and exact twins. */
+export interface EnvKit<O, A> {
+  readonly task: string;
+  readonly describe: (observation: O) => string;
+  readonly formatAction: (action: A) => string;
+  readonly parseAction: (text: string) => ParseResult<A>;
+  /** The exact twins of the LLM roles, for planners, with the planner state of an observation. */
+  readonly exact?: {
+    readonly roles: Roles<unknown, A>;
+    readonly stateOf: (observation: O) => unknown;
+    readonly describeState: (state: unknown) => string;
+  };
+}
+
+export interface EnvEntry<O = unknown, A = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly splits: readonly string[];
+  readonly defaultSplit: string;
+  /** Default cap on agent actions per episode. */
+  readonly maxSteps: number;
+  /** Instance ids of a split, and the data files read to list them (hashed into the manifest). */
+  instances(split: string, dataDir: string): { ids: string[]; dataFiles: string[] };
+  create(instance: string): Env<O, A>;
+  readonly kit: EnvKit<O, A>;
+}
+
+export interface AgentEntry {
+  readonly name: string;
+  readonly description: string;
+  /** `exact`: runs on the exact twins only; `llm`: needs a model spec; `none`: uses no model. */
+  readonly model: "exact" | "llm" | "none";
+  create<O, A>(kit: EnvKit<O, A>, model: LanguageModel | undefined): Agent<O, A>;
+}
+
+const tictactoe: EnvEntry<TicTacToeObservation, number> = {
+  name: "tictactoe",
+  description: "RAFA's Tic-Tac-Toe: X moves first, the agent plays O (instances are opponents)",
+  splits: ["minimax", "random", "all"],
+  defaultSplit: "all",
+  maxSteps: 5,
+  instances(split) {
+    const ids = split === "all" ? ["minimax", "random"] : [split];
+    return { ids, dataFiles: [] };
+  },
+  create(instance) {
+    return new TicTacToeEnv(instance === "random" ? randomOpponent : minimaxOpponent);
+  },
+  kit: {
+    task: TICTACTOE_TASK,
+    describe: (o) => o.text,
+    formatAction: (a) => String(a),
+    parseAction: (text) => new TicTacToeEnv().parseAction(text),
+    exact: {
+      roles: tictactoeExactRoles as Roles<unknown, number>,
+      stateOf: (o) => o.board,
+      describeState: (board) => renderBoard(board as Board),
+    },
+  },
+};
+
+export const ENVS: ReadonlyMap<string, EnvEntry> = new Map([
+  [tictactoe.name, tictactoe as unknown as EnvEntry],
+]);
+
+export const AGENTS: ReadonlyMap<string, AgentEntry> = new Map(
+  [
+    {
+      name: "lookahead",
+      description: "depth-1 planner: elite proposes, model predicts, critic scores (exact twins)",
+      model: "exact" as const,
+      create<O, A>(kit: EnvKit<O, A>): Agent<O, A> {
+        if (!kit.exact) throw new UserError("this environment has no exact twins for the lookahead agent");
+        return createLookaheadAgent({
+          name: "lookahead",
+          roles: kit.exact.roles,
+          stateOf: kit.exact.stateOf,
+        });
+      },
+    },
+    {
+      name: "direct",
+      description: "the LLM picks each action from the legal ones (structured output)",
+      model: "llm" as const,
+      create<O, A>(kit: EnvKit<O, A>, model: LanguageModel | undefined): Agent<O, A> {
+        if (!model) throw new UserError("agent direct needs --model (an LLM spec)");
+        return createDirectAgent({ model, ...kit });
+      },
+    },
+    {
+      name: "random",
+      description: "uniformly random legal actions",
+      model: "none" as const,
+      create<O, A>(): Agent<O, A> {
+        return createRandomAgent<O, A>();
+      },
+    },
+  ].map((a) => [a.name, a] as const),
+);
+
+export function envEntry(name: string): EnvEntry {
+  const entry = ENVS.get(name);
+  if (!entry)
+    throw new UserError(`unknown environment "${name}" (known: ${[...ENVS.keys()].join(", ")})`, {
+      category: "bad_option",
+    });
+  return entry;
+}
+
+export function agentEntry(name: string): AgentEntry {
+  const entry = AGENTS.get(name);
+  if (!entry)
+    throw new UserError(`unknown agent "${name}" (known: ${[...AGENTS.keys()].join(", ")})`, {
+      category: "bad_option",
+    });
+  return entry;
+}

@@ -1,0 +1,483 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { SearchNode } from "../core/episode.ts";
+import { UserError } from "../core/errors.ts";
+import type { EpisodeRecord, LlmCallRecord, StepRecord, TreeRecord } from "./types.ts";
+
+/**
+ * `run.sqlite`: the journal of a run — episodes, steps, LLM calls and planner search trees.
+ *
+ * Durability model: an episode's rows are buffered and written in one transaction together with the row that marks
+ * it done (and, for long episodes, flushed in between by `flush`, each flush one transaction). So a crash at any
+ * moment leaves every finished episode complete and every unfinished one marked `running`; `resume` deletes the
+ * unfinished ones and runs them again from their beginning with their own seeds. Writing per episode rather than per
+ * step keeps journaling cheap on the exact twins, where a step takes microseconds.
+ */
+export const RUN_DB = "run.sqlite";
+const APP = "bayesact-run";
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE episodes (
+  id TEXT PRIMARY KEY, idx INTEGER NOT NULL, instance TEXT NOT NULL, seed INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done')),
+  success INTEGER, total_return REAL, steps INTEGER, end_reason TEXT,
+  llm_calls INTEGER, input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, cache_hits INTEGER, wall_ms REAL
+);
+CREATE TABLE steps (
+  episode_id TEXT NOT NULL, t INTEGER NOT NULL, observation TEXT NOT NULL, action TEXT NOT NULL,
+  reward REAL NOT NULL, feedback TEXT NOT NULL, done INTEGER NOT NULL, info TEXT,
+  PRIMARY KEY (episode_id, t)
+);
+CREATE TABLE llm_calls (
+  episode_id TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL, request_hash TEXT NOT NULL, model TEXT NOT NULL,
+  messages TEXT NOT NULL, responses TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  latency_ms REAL NOT NULL, cost_usd REAL NOT NULL, cache_hits INTEGER NOT NULL, samples INTEGER NOT NULL,
+  ok INTEGER NOT NULL, error_category TEXT,
+  PRIMARY KEY (episode_id, seq)
+);
+CREATE TABLE trees (episode_id TEXT NOT NULL, t INTEGER NOT NULL, chosen INTEGER, PRIMARY KEY (episode_id, t));
+CREATE TABLE tree_nodes (
+  episode_id TEXT NOT NULL, t INTEGER NOT NULL, node_id INTEGER NOT NULL, parent INTEGER, action TEXT,
+  state TEXT NOT NULL, value REAL, visits INTEGER NOT NULL, reward REAL,
+  PRIMARY KEY (episode_id, t, node_id)
+);
+`;
+
+/** A foreign or damaged `run.sqlite` is the user's to fix: one line, nothing touched. */
+function invalid(dir: string, why: string): UserError {
+  return new UserError(`${join(dir, RUN_DB)} is not a usable bayesact run: ${why}`, { category: "bad_run" });
+}
+
+interface Buffered {
+  steps: StepRecord[];
+  calls: LlmCallRecord[];
+  trees: TreeRecord[];
+}
+
+export class RunStore {
+  readonly dir: string;
+  readonly runId: string;
+  private readonly db: DatabaseSync;
+  private readonly buffers = new Map<string, Buffered>();
+  private readonly insertStep: StatementSync;
+  private readonly insertCall: StatementSync;
+  private readonly insertTree: StatementSync;
+  private readonly insertNode: StatementSync;
+  private closed = false;
+
+  private constructor(dir: string, db: DatabaseSync, runId: string) {
+    this.dir = dir;
+    this.db = db;
+    this.runId = runId;
+    this.insertStep = db.prepare(
+      "INSERT INTO steps (episode_id, t, observation, action, reward, feedback, done, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.insertCall = db.prepare(
+      `INSERT INTO llm_calls (episode_id, seq, t, request_hash, model, messages, responses, input_tokens, output_tokens,
+        latency_ms, cost_usd, cache_hits, samples, ok, error_category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertTree = db.prepare("INSERT INTO trees (episode_id, t, chosen) VALUES (?, ?, ?)");
+    this.insertNode = db.prepare(
+      "INSERT INTO tree_nodes (episode_id, t, node_id, parent, action, state, value, visits, reward) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+  }
+
+  /** Start a new run in `dir` (created if needed). Refuses a folder that already holds a run. */
+  static create(dir: string, runId: string): RunStore {
+    const path = join(dir, RUN_DB);
+    if (existsSync(path)) {
+      throw new UserError(
+        `${dir} already holds a run; continue it with: bayesact resume ${dir} (or choose another --out)`,
+        {
+          category: "run_exists",
+        },
+      );
+    }
+    mkdirSync(dir, { recursive: true });
+    const db = new DatabaseSync(path);
+    configure(db);
+    transaction(db, () => {
+      db.exec(SCHEMA);
+      const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      put.run("app", APP);
+      put.run("schema_version", String(SCHEMA_VERSION));
+      put.run("run_id", runId);
+      put.run("wall_ms", "0");
+    });
+    return new RunStore(dir, db, runId);
+  }
+
+  /**
+   * Open an existing run. The file is checked read-only first, so a foreign or damaged file is reported and left
+   * exactly as it was.
+   */
+  static open(dir: string): RunStore {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new UserError(`no run folder at ${dir}`, { category: "bad_run" });
+    }
+    const path = join(dir, RUN_DB);
+    if (!existsSync(path)) throw invalid(dir, "the file is missing");
+    let runId: string;
+    try {
+      const check = new DatabaseSync(path, { readOnly: true });
+      try {
+        const rows = check.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
+        const meta = new Map(rows.map((r) => [r.key, r.value]));
+        if (meta.get("app") !== APP) throw invalid(dir, "it was not written by bayesact");
+        if (meta.get("schema_version") !== String(SCHEMA_VERSION)) {
+          throw invalid(
+            dir,
+            `schema version ${meta.get("schema_version")} (this bayesact reads ${SCHEMA_VERSION})`,
+          );
+        }
+        runId = meta.get("run_id") ?? "";
+        check.prepare("SELECT count(*) FROM episodes").get();
+      } finally {
+        check.close();
+      }
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw invalid(
+        dir,
+        (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "unreadable",
+      );
+    }
+    const db = new DatabaseSync(path);
+    configure(db);
+    return new RunStore(dir, db, runId);
+  }
+
+  /** Ids of finished episodes. */
+  doneIds(): Set<string> {
+    const rows = this.db.prepare("SELECT id FROM episodes WHERE status = 'done'").all() as { id: string }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Delete every unfinished episode and its rows (they rerun from scratch); returns how many there were. */
+  resetUnfinished(): number {
+    let count = 0;
+    transaction(this.db, () => {
+      const ids = this.db.prepare("SELECT id FROM episodes WHERE status = 'running'").all() as {
+        id: string;
+      }[];
+      count = ids.length;
+      for (const { id } of ids) this.deleteEpisodeRows(id);
+    });
+    return count;
+  }
+
+  private deleteEpisodeRows(id: string): void {
+    for (const table of ["steps", "llm_calls", "trees", "tree_nodes"]) {
+      this.db.prepare(`DELETE FROM ${table} WHERE episode_id = ?`).run(id);
+    }
+    this.db.prepare("DELETE FROM episodes WHERE id = ?").run(id);
+  }
+
+  /** Mark an episode as running (replacing any leftover of an interrupted attempt). */
+  startEpisode(e: { id: string; index: number; instance: string; seed: number }): void {
+    transaction(this.db, () => {
+      this.deleteEpisodeRows(e.id);
+      this.db
+        .prepare("INSERT INTO episodes (id, idx, instance, seed, status) VALUES (?, ?, ?, ?, 'running')")
+        .run(e.id, e.index, e.instance, e.seed);
+    });
+    this.buffers.set(e.id, { steps: [], calls: [], trees: [] });
+  }
+
+  private buffer(episodeId: string): Buffered {
+    const b = this.buffers.get(episodeId);
+    if (!b) throw new Error(`RunStore: episode ${episodeId} was not started`);
+    return b;
+  }
+
+  journalStep(step: StepRecord): void {
+    this.buffer(step.episodeId).steps.push(step);
+  }
+
+  journalCall(call: LlmCallRecord): void {
+    this.buffer(call.episodeId).calls.push(call);
+  }
+
+  journalTree(tree: TreeRecord): void {
+    this.buffer(tree.episodeId).trees.push(tree);
+  }
+
+  /** Rows buffered for an episode (to decide when to flush a long one). */
+  pending(episodeId: string): number {
+    const b = this.buffers.get(episodeId);
+    return b ? b.steps.length + b.calls.length + b.trees.length : 0;
+  }
+
+  /** Write an episode's buffered rows now, in one transaction (the episode stays `running`). */
+  flush(episodeId: string): void {
+    transaction(this.db, () => this.writeBuffered(episodeId));
+  }
+
+  private writeBuffered(episodeId: string): void {
+    const b = this.buffer(episodeId);
+    for (const s of b.steps) {
+      this.insertStep.run(
+        s.episodeId,
+        s.t,
+        s.observation,
+        s.action,
+        s.reward,
+        s.feedback,
+        s.done ? 1 : 0,
+        s.info === undefined ? null : JSON.stringify(s.info),
+      );
+    }
+    for (const c of b.calls) {
+      this.insertCall.run(
+        c.episodeId,
+        c.seq,
+        c.t,
+        c.requestHash,
+        c.model,
+        JSON.stringify(c.messages),
+        JSON.stringify(c.responses),
+        c.inputTokens,
+        c.outputTokens,
+        c.latencyMs,
+        c.costUsd,
+        c.cacheHits,
+        c.samples,
+        c.ok ? 1 : 0,
+        c.errorCategory ?? null,
+      );
+    }
+    for (const tree of b.trees) {
+      this.insertTree.run(tree.episodeId, tree.t, tree.chosen);
+      for (const n of tree.nodes) {
+        this.insertNode.run(
+          tree.episodeId,
+          tree.t,
+          n.id,
+          n.parent,
+          n.action,
+          n.state,
+          n.value,
+          n.visits,
+          n.reward ?? null,
+        );
+      }
+    }
+    b.steps = [];
+    b.calls = [];
+    b.trees = [];
+  }
+
+  /** Write the rest of the episode and mark it done, atomically. */
+  finishEpisode(record: EpisodeRecord): void {
+    transaction(this.db, () => {
+      this.writeBuffered(record.id);
+      this.db
+        .prepare(
+          `UPDATE episodes SET status = 'done', success = ?, total_return = ?, steps = ?, end_reason = ?, llm_calls = ?,
+            input_tokens = ?, output_tokens = ?, cost_usd = ?, cache_hits = ?, wall_ms = ? WHERE id = ?`,
+        )
+        .run(
+          record.success ? 1 : 0,
+          record.totalReturn,
+          record.steps,
+          record.end,
+          record.llmCalls,
+          record.inputTokens,
+          record.outputTokens,
+          record.costUsd,
+          record.cacheHits,
+          record.wallMs,
+          record.id,
+        );
+    });
+    this.buffers.delete(record.id);
+  }
+
+  /** Forget an episode's unwritten rows (it was interrupted; it stays `running` and reruns on resume). */
+  abandonEpisode(episodeId: string): void {
+    this.buffers.delete(episodeId);
+  }
+
+  /** Add to the run's accumulated wall time (kept across resumes). */
+  addWallMs(ms: number): void {
+    this.db
+      .prepare("UPDATE meta SET value = CAST(CAST(value AS REAL) + ? AS TEXT) WHERE key = 'wall_ms'")
+      .run(ms);
+  }
+
+  wallMs(): number {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'wall_ms'").get() as
+      | { value: string }
+      | undefined;
+    return Number(row?.value ?? 0);
+  }
+
+  /** Finished episodes in grid order. */
+  episodes(): EpisodeRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM episodes WHERE status = 'done' ORDER BY idx")
+      .all() as unknown as EpisodeRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      index: r.idx,
+      instance: r.instance,
+      seed: r.seed,
+      status: "done",
+      success: r.success === 1,
+      totalReturn: r.total_return,
+      steps: r.steps,
+      end: r.end_reason,
+      llmCalls: r.llm_calls,
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      costUsd: r.cost_usd,
+      cacheHits: r.cache_hits,
+      wallMs: r.wall_ms,
+    }));
+  }
+
+  steps(episodeId: string): StepRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM steps WHERE episode_id = ? ORDER BY t")
+      .all(episodeId) as unknown as StepRow[];
+    return rows.map((r) => ({
+      episodeId: r.episode_id,
+      t: r.t,
+      observation: r.observation,
+      action: r.action,
+      reward: r.reward,
+      feedback: r.feedback,
+      done: r.done === 1,
+      ...(r.info === null ? {} : { info: JSON.parse(r.info) as Record<string, unknown> }),
+    }));
+  }
+
+  llmCalls(episodeId: string): LlmCallRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM llm_calls WHERE episode_id = ? ORDER BY seq")
+      .all(episodeId) as unknown as CallRow[];
+    return rows.map((r) => ({
+      episodeId: r.episode_id,
+      t: r.t,
+      seq: r.seq,
+      requestHash: r.request_hash,
+      model: r.model,
+      messages: JSON.parse(r.messages) as LlmCallRecord["messages"],
+      responses: JSON.parse(r.responses) as string[],
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      latencyMs: r.latency_ms,
+      costUsd: r.cost_usd,
+      cacheHits: r.cache_hits,
+      samples: r.samples,
+      ok: r.ok === 1,
+      ...(r.error_category === null ? {} : { errorCategory: r.error_category }),
+    }));
+  }
+
+  trees(episodeId: string): TreeRecord[] {
+    const trees = this.db
+      .prepare("SELECT t, chosen FROM trees WHERE episode_id = ? ORDER BY t")
+      .all(episodeId) as { t: number; chosen: number | null }[];
+    const nodes = this.db
+      .prepare("SELECT * FROM tree_nodes WHERE episode_id = ? ORDER BY t, node_id")
+      .all(episodeId) as unknown as NodeRow[];
+    const byT = new Map<number, SearchNode[]>();
+    for (const n of nodes) {
+      const list = byT.get(n.t) ?? [];
+      list.push({
+        id: n.node_id,
+        parent: n.parent,
+        action: n.action,
+        state: n.state,
+        value: n.value,
+        visits: n.visits,
+        ...(n.reward === null ? {} : { reward: n.reward }),
+      });
+      byT.set(n.t, list);
+    }
+    return trees.map((tr) => ({ episodeId, t: tr.t, chosen: tr.chosen, nodes: byT.get(tr.t) ?? [] }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+interface EpisodeRow {
+  id: string;
+  idx: number;
+  instance: string;
+  seed: number;
+  success: number;
+  total_return: number;
+  steps: number;
+  end_reason: string;
+  llm_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  cache_hits: number;
+  wall_ms: number;
+}
+interface StepRow {
+  episode_id: string;
+  t: number;
+  observation: string;
+  action: string;
+  reward: number;
+  feedback: string;
+  done: number;
+  info: string | null;
+}
+interface CallRow {
+  episode_id: string;
+  seq: number;
+  t: number;
+  request_hash: string;
+  model: string;
+  messages: string;
+  responses: string;
+  input_tokens: number;
+  output_tokens: number;
+  latency_ms: number;
+  cost_usd: number;
+  cache_hits: number;
+  samples: number;
+  ok: number;
+  error_category: string | null;
+}
+interface NodeRow {
+  t: number;
+  node_id: number;
+  parent: number | null;
+  action: string | null;
+  state: string;
+  value: number | null;
+  visits: number;
+  reward: number | null;
+}
+
+function configure(db: DatabaseSync): void {
+  db.exec("PRAGMA journal_mode = WAL");
+  // WAL + NORMAL: a commit survives a process crash (kill -9); a power cut may lose the last commits but never
+  // corrupts the file, and a lost "done" mark only means that episode reruns on resume.
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA busy_timeout = 5000");
+}
+
+function transaction(db: DatabaseSync, body: () => void): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    body();
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}

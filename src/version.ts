@@ -1,0 +1,2 @@
+/** The package version, recorded in run manifests (a test keeps it equal to package.json's). */
+export const VERSION = "0.1.0";
