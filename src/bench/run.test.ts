@@ -1,0 +1,145 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Emitter } from "../core/events.ts";
+import { type OpenAIServer, startOpenAIServer } from "../llm/testing/openai-server.ts";
+import { resumeRun, startRun } from "./run.ts";
+import type { RunEvents } from "./runner.ts";
+import { RunStore } from "./store.ts";
+
+let dir: string;
+let server: OpenAIServer;
+const KEY = "sk-planted-3f9c2a71e5b84d06a1c7";
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bayesact-run-"));
+  // Answers the direct agent's prompt with the first legal cell, and insists on the planted key.
+  server = await startOpenAIServer({
+    apiKey: KEY,
+    respond: (body) => {
+      const prompt = body.messages.at(-1)?.content ?? "";
+      const legal = /Legal actions: ([0-9, ]+)/.exec(prompt)?.[1]?.split(", ")[0] ?? "5";
+      return JSON.stringify({ action: legal });
+    },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const base = {
+  env: "tictactoe",
+  agent: "lookahead",
+  seeds: Array.from({ length: 30 }, (_, i) => i + 1),
+  concurrency: 3,
+  dataDir: "../shared/data",
+};
+
+function withoutTimings(summaryPath: string): unknown {
+  const s = JSON.parse(readFileSync(summaryPath, "utf8")) as Record<string, unknown>;
+  delete s.wall_s;
+  return s;
+}
+
+describe("runs on the exact twins", () => {
+  it("an interrupted run, resumed, gives the same summary as an uninterrupted one", async () => {
+    const whole = await startRun({ ...base, out: join(dir, "whole") });
+    expect(whole.status).toBe("complete");
+    expect(whole.summary?.episodes).toBe(60);
+
+    const controller = new AbortController();
+    const events = new Emitter<RunEvents>();
+    events.on("episode.done", (e) => {
+      if (e.done === 17) controller.abort();
+    });
+    const first = await startRun({ ...base, out: join(dir, "split") }, { signal: controller.signal, events });
+    expect(first.status).toBe("interrupted");
+    const partial = RunStore.open(join(dir, "split"));
+    const finished = partial.doneIds().size;
+    partial.close();
+    expect(finished).toBeGreaterThanOrEqual(17);
+    expect(finished).toBeLessThan(60);
+
+    const resumed = await resumeRun(join(dir, "split"));
+    expect(resumed.status).toBe("complete");
+    expect(withoutTimings(join(dir, "split", "summary.json"))).toEqual(
+      withoutTimings(join(dir, "whole", "summary.json")),
+    );
+    // Nothing ran twice: every step row belongs to a finished episode and the counts add up.
+    const store = RunStore.open(join(dir, "split"));
+    const episodes = store.episodes();
+    expect(episodes).toHaveLength(60);
+    expect(episodes.reduce((s, e) => s + store.steps(e.id).length, 0)).toBe(
+      episodes.reduce((s, e) => s + e.steps, 0),
+    );
+    store.close();
+  });
+
+  it("the same config and seeds give byte-identical summaries apart from wall time", async () => {
+    const a = await startRun({ ...base, out: join(dir, "det-a"), concurrency: 1 });
+    const b = await startRun({ ...base, out: join(dir, "det-b"), concurrency: 7 });
+    expect(a.summary && { ...a.summary, wall_s: 0 }).toEqual(b.summary && { ...b.summary, wall_s: 0 });
+    const text = (d: string) =>
+      readFileSync(join(dir, d, "summary.json"), "utf8").replace(/"wall_s": [0-9.e-]+/, "");
+    expect(text("det-a")).toBe(text("det-b"));
+  });
+});
+
+describe("runs with a language model", () => {
+  it("journal every call; the planted API key appears in no file the run writes", async () => {
+    const env = { BAYESACT_API_KEY: KEY, OPENAI_API_KEY: KEY };
+    const out = join(dir, "llm");
+    const outcome = await startRun(
+      {
+        ...base,
+        agent: "direct",
+        model: `openai-compatible:${server.url}#fake`,
+        seeds: [1, 2],
+        cache: { path: join(dir, "cache.sqlite"), mode: "read-write" },
+        out,
+      },
+      { env },
+    );
+    expect(outcome.status).toBe("complete");
+    expect(outcome.summary?.llm.calls).toBeGreaterThan(0);
+    expect(outcome.summary?.llm.input_tokens).toBeGreaterThan(0);
+    expect(outcome.manifest.models[`openai-compatible:${server.url}#fake`]?.jsonSchema).toBe(true);
+    const store = RunStore.open(out);
+    const calls = store.llmCalls("minimax#1");
+    store.close();
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls[0]?.messages[0]?.content).toContain("Legal actions");
+    expect(calls[0]?.responses[0]).toMatch(/"action"/);
+    // The key was really used (the server rejects others), and is nowhere on disk.
+    expect(server.requests.some((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
+    for (const file of [...readdirSync(out).map((f) => join(out, f)), join(dir, "cache.sqlite")]) {
+      if (statSync(file).isFile()) expect(readFileSync(file).includes(KEY), file).toBe(false);
+    }
+  });
+
+  it("a budget cap stops the run cleanly and leaves it resumable", async () => {
+    const out = join(dir, "budget");
+    const env = { BAYESACT_API_KEY: KEY };
+    const outcome = await startRun(
+      {
+        ...base,
+        agent: "direct",
+        model: `openai-compatible:${server.url}#priced`,
+        seeds: [1, 2, 3, 4, 5],
+        concurrency: 1,
+        prices: { priced: { inputPerMTok: 1000, outputPerMTok: 1000 } },
+        budgetUsd: 1,
+        cache: { path: join(dir, "cache2.sqlite"), mode: "off" },
+        out,
+      },
+      { env },
+    );
+    expect(outcome.status).toBe("budget");
+    const store = RunStore.open(out);
+    const spent = store.episodes().reduce((s, e) => s + e.costUsd, 0);
+    store.close();
+    expect(spent).toBeLessThanOrEqual(1);
+  });
+});

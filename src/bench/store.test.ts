@@ -1,0 +1,170 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UserError } from "../core/errors.ts";
+import { RUN_DB, RunStore } from "./store.ts";
+import type { EpisodeRecord } from "./types.ts";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "bayesact-store-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function done(id: string, index: number, extra: Partial<EpisodeRecord> = {}): EpisodeRecord {
+  return {
+    id,
+    index,
+    instance: id.split("#")[0] ?? id,
+    seed: Number(id.split("#")[1]),
+    status: "done",
+    success: true,
+    totalReturn: 1,
+    steps: 1,
+    end: "done",
+    llmCalls: 1,
+    inputTokens: 10,
+    outputTokens: 2,
+    costUsd: 0.001,
+    cacheHits: 0,
+    wallMs: 3,
+    ...extra,
+  };
+}
+
+function userError(f: () => unknown): UserError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof UserError) return e;
+    throw e;
+  }
+  throw new Error("expected a UserError");
+}
+
+describe("RunStore", () => {
+  it("round-trips episodes, steps, LLM calls and trees", () => {
+    const store = RunStore.create(dir, "run-1");
+    store.startEpisode({ id: "a#1", index: 0, instance: "a", seed: 1 });
+    store.journalStep({
+      episodeId: "a#1",
+      t: 0,
+      observation: "s0",
+      action: "go",
+      reward: 1,
+      feedback: "ok",
+      done: true,
+      info: { k: 1 },
+    });
+    store.journalCall({
+      episodeId: "a#1",
+      t: 0,
+      seq: 0,
+      requestHash: "h",
+      model: "m",
+      messages: [{ role: "user", content: "<script>" }],
+      responses: ["go"],
+      inputTokens: 10,
+      outputTokens: 2,
+      latencyMs: 5,
+      costUsd: 0.001,
+      cacheHits: 0,
+      samples: 1,
+      ok: true,
+    });
+    store.journalTree({
+      episodeId: "a#1",
+      t: 0,
+      chosen: 1,
+      nodes: [
+        { id: 0, parent: null, action: null, state: "s0", value: 1, visits: 2 },
+        { id: 1, parent: 0, action: "go", state: "s1", value: 1, visits: 1, reward: 1 },
+      ],
+    });
+    store.finishEpisode(done("a#1", 0));
+    store.close();
+
+    const again = RunStore.open(dir);
+    expect(again.runId).toBe("run-1");
+    expect(again.episodes()).toEqual([done("a#1", 0)]);
+    expect(again.steps("a#1")).toEqual([
+      {
+        episodeId: "a#1",
+        t: 0,
+        observation: "s0",
+        action: "go",
+        reward: 1,
+        feedback: "ok",
+        done: true,
+        info: { k: 1 },
+      },
+    ]);
+    expect(again.llmCalls("a#1")[0]?.messages[0]?.content).toBe("<script>");
+    expect(again.trees("a#1")).toEqual([
+      {
+        episodeId: "a#1",
+        t: 0,
+        chosen: 1,
+        nodes: [
+          { id: 0, parent: null, action: null, state: "s0", value: 1, visits: 2 },
+          { id: 1, parent: 0, action: "go", state: "s1", value: 1, visits: 1, reward: 1 },
+        ],
+      },
+    ]);
+    again.close();
+  });
+
+  it("an unfinished episode leaves no finished trace and is cleared on resume", () => {
+    const store = RunStore.create(dir, "run-1");
+    store.startEpisode({ id: "a#1", index: 0, instance: "a", seed: 1 });
+    store.journalStep({
+      episodeId: "a#1",
+      t: 0,
+      observation: "s",
+      action: "x",
+      reward: 0,
+      feedback: "",
+      done: false,
+    });
+    store.flush("a#1"); // a long episode flushed part of its rows, then the process died
+    store.startEpisode({ id: "a#2", index: 1, instance: "a", seed: 2 });
+    store.finishEpisode(done("a#2", 1));
+    store.close();
+
+    const again = RunStore.open(dir);
+    expect([...again.doneIds()]).toEqual(["a#2"]);
+    expect(again.resetUnfinished()).toBe(1);
+    expect(again.steps("a#1")).toEqual([]);
+    expect(again.episodes().map((e) => e.id)).toEqual(["a#2"]);
+    again.close();
+  });
+
+  it("refuses to create a run over an existing one", () => {
+    RunStore.create(dir, "run-1").close();
+    const before = readFileSync(join(dir, RUN_DB));
+    expect(userError(() => RunStore.create(dir, "run-2")).message).toMatch(/already holds a run/);
+    expect(readFileSync(join(dir, RUN_DB)).equals(before)).toBe(true);
+  });
+
+  it("a missing folder, a foreign SQLite file and a garbage file are one-line user errors, left untouched", () => {
+    expect(userError(() => RunStore.open(join(dir, "nope"))).message).toMatch(/no run folder/);
+
+    const foreign = new DatabaseSync(join(dir, RUN_DB));
+    foreign.exec("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine');");
+    foreign.close();
+    const foreignBytes = readFileSync(join(dir, RUN_DB));
+    const e1 = userError(() => RunStore.open(dir));
+    expect(e1.message).toMatch(/not a usable bayesact run/);
+    expect(e1.message).not.toContain("\n");
+    expect(readFileSync(join(dir, RUN_DB)).equals(foreignBytes)).toBe(true);
+
+    writeFileSync(join(dir, RUN_DB), "this is not a database at all, just text ".repeat(200));
+    const garbage = readFileSync(join(dir, RUN_DB));
+    const e2 = userError(() => RunStore.open(dir));
+    expect(e2.message).toMatch(/not a usable bayesact run/);
+    expect(e2.message).not.toContain("\n");
+    expect(readFileSync(join(dir, RUN_DB)).equals(garbage)).toBe(true);
+  });
+});

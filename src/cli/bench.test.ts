@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseSeeds } from "./bench.ts";
+import { main } from "./main.ts";
+import { bufferOutput } from "./output.ts";
+
+const BIN = new URL("../../bin/bayesact.js", import.meta.url).pathname;
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "bayesact-cli-bench-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function doneCount(runDir: string): number {
+  const path = join(runDir, "run.sqlite");
+  if (!existsSync(path)) return 0;
+  try {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return (db.prepare("SELECT count(*) AS n FROM episodes WHERE status = 'done'").get() as { n: number })
+        .n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+function withoutTimings(path: string): unknown {
+  const s = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  delete s.wall_s;
+  return s;
+}
+
+describe("bayesact bench / resume", () => {
+  it("kill -9 in the middle of a run, then resume: the summary equals an uninterrupted run's", async () => {
+    const args = ["bench", "tictactoe", "--agent", "lookahead", "--seeds", "1-1500", "--concurrency", "2"];
+    const killedDir = join(dir, "killed");
+    const child = spawn(process.execPath, [BIN, ...args, "--out", killedDir], {
+      stdio: "ignore",
+      env: { ...process.env, CI: "true" },
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_code, signal) => resolve(signal)),
+    );
+    // Kill as soon as some, but not all, of the 3000 episodes are done.
+    for (;;) {
+      const n = doneCount(killedDir);
+      if (n >= 100) break;
+      if (child.exitCode !== null) throw new Error("the run finished before it could be killed");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    const atKill = doneCount(killedDir);
+    expect(atKill).toBeGreaterThanOrEqual(100);
+    expect(atKill).toBeLessThan(3000);
+    expect(existsSync(join(killedDir, "summary.json"))).toBe(false);
+
+    const out = bufferOutput();
+    expect(await main(["resume", killedDir], out)).toBe(0);
+    expect(await main([...args, "--out", join(dir, "whole")], bufferOutput())).toBe(0);
+    expect(withoutTimings(join(killedDir, "summary.json"))).toEqual(
+      withoutTimings(join(dir, "whole", "summary.json")),
+    );
+    expect(doneCount(killedDir)).toBe(3000);
+  });
+
+  const mistakes: [string, (d: string) => string[], RegExp][] = [
+    [
+      "an unknown environment",
+      (d) => ["bench", "chess", "--agent", "random", "--out", d],
+      /unknown environment "chess"/,
+    ],
+    [
+      "an unknown agent",
+      (d) => ["bench", "tictactoe", "--agent", "oracle", "--out", d],
+      /unknown agent "oracle"/,
+    ],
+    [
+      "an unknown split",
+      (d) => ["bench", "tictactoe", "--agent", "random", "--split", "x", "--out", d],
+      /unknown split "x"/,
+    ],
+    [
+      "a bad seed list",
+      (d) => ["bench", "tictactoe", "--agent", "random", "--seeds", "a-b", "--out", d],
+      /bad --seeds/,
+    ],
+    [
+      "an LLM agent without a model",
+      (d) => ["bench", "tictactoe", "--agent", "direct", "--out", d],
+      /needs --model/,
+    ],
+    ["a missing run folder", (d) => ["resume", join(d, "missing")], /no run folder/],
+  ];
+  for (const [name, argv, message] of mistakes) {
+    it(`${name}: one line, exit code 2, nothing written`, async () => {
+      const target = join(dir, `mistake-${name.replaceAll(" ", "-")}`);
+      const out = bufferOutput();
+      expect(await main(argv(target), out)).toBe(2);
+      expect(out.stderr).toHaveLength(1);
+      expect(out.stderr[0]).toMatch(message);
+      expect(existsSync(target)).toBe(false);
+    });
+  }
+
+  it("resume of a corrupted or foreign run.sqlite: one line, exit code 2, the files untouched", async () => {
+    for (const [name, content] of [
+      ["garbage", "not sqlite ".repeat(500)],
+      ["truncated", ""],
+    ] as const) {
+      const runDir = join(dir, `bad-${name}`);
+      mkdirSync(runDir);
+      writeFileSync(join(runDir, "run.sqlite"), content);
+      writeFileSync(join(runDir, "manifest.json"), "{}");
+      const out = bufferOutput();
+      expect(await main(["resume", runDir], out)).toBe(2);
+      expect(out.stderr).toHaveLength(1);
+      expect(out.stderr[0]).toMatch(/not a usable bayesact run/);
+      expect(readFileSync(join(runDir, "run.sqlite"), "utf8")).toBe(content);
+      expect(readFileSync(join(runDir, "manifest.json"), "utf8")).toBe("{}");
+    }
+  });
+
+  it("bench refuses to overwrite an existing run", async () => {
+    const runDir = join(dir, "existing");
+    expect(await main(["bench", "tictactoe", "--agent", "random", "--out", runDir], bufferOutput())).toBe(0);
+    const before = readFileSync(join(runDir, "summary.json"), "utf8");
+    const out = bufferOutput();
+    expect(await main(["bench", "tictactoe", "--agent", "random", "--out", runDir], out)).toBe(2);
+    expect(out.stderr[0]).toMatch(/already holds a run/);
+    expect(readFileSync(join(runDir, "summary.json"), "utf8")).toBe(before);
+  });
+
+  it("parses seed lists and ranges", () => {
+    expect(parseSeeds("1,2,3")).toEqual([1, 2, 3]);
+    expect(parseSeeds("1-3,7,2")).toEqual([1, 2, 3, 7]);
+  });
+});
