@@ -214,7 +214,7 @@ export async function resumeRun(dirArg: string, ctx: RunContext = {}): Promise<R
     return await execute(dir, manifest, store, stack, ctx);
   } finally {
     await stack?.close();
-    store.close();
+    await store.close();
   }
 }
 
@@ -239,6 +239,6 @@ async function execute(
     if (result.summary) writeJson(join(dir, SUMMARY), result.summary);
     return { ...result, dir, manifest };
   } finally {
-    store.close();
+    await store.close();
   }
 }

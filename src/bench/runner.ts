@@ -9,6 +9,9 @@ import type { RunStore } from "./store.ts";
 import { summarize } from "./summary.ts";
 import type { EpisodeRecord, RunConfig, Summary } from "./types.ts";
 
+/** Commits that may be queued for the writer thread before episodes wait for it. */
+const MAX_WRITES_IN_FLIGHT = 64;
+
 export interface GridEntry {
   readonly id: string;
   readonly index: number;
@@ -92,6 +95,19 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   options.signal?.addEventListener("abort", onAbort, { once: true });
   let stopReason: { status: RunStatus; reason?: string } | undefined;
   let fatal: unknown;
+  // Commits in flight: an episode is finished when its commit resolves, not when its last step ran.
+  const writes = new Set<Promise<void>>();
+  const track = (write: Promise<void>, onCommitted?: () => void) => {
+    const p = write.then(
+      () => onCommitted?.(),
+      (error: unknown) => {
+        fatal ??= error;
+        stop.abort();
+      },
+    );
+    writes.add(p);
+    void p.finally(() => writes.delete(p));
+  };
 
   async function runOne(entry: GridEntry): Promise<void> {
     const tally: EpisodeLlmTally = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, cacheHits: 0 };
@@ -101,7 +117,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     const events = new Emitter<CoreEvents>();
     const maybeFlush = () => {
       if (store.pending(entry.id) >= flushRows || performance.now() - lastFlush >= flushMs) {
-        store.flush(entry.id);
+        track(store.flush(entry.id));
         lastFlush = performance.now();
       }
     };
@@ -187,10 +203,11 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       cacheHits: tally.cacheHits,
       wallMs: performance.now() - episodeStarted,
     };
-    store.finishEpisode(record);
-    doneCount += 1;
-    if (success) successes += 1;
-    options.events?.emit("episode.done", { record, done: doneCount, total: entries.length, successes });
+    track(store.finishEpisode(record), () => {
+      doneCount += 1;
+      if (success) successes += 1;
+      options.events?.emit("episode.done", { record, done: doneCount, total: entries.length, successes });
+    });
   }
 
   let next = 0;
@@ -200,11 +217,17 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       while (!stop.signal.aborted && next < pending.length) {
         const entry = pending[next++];
         if (entry) await runOne(entry);
+        // Backpressure: the writer thread must keep up, or buffered batches would grow without bound.
+        while (writes.size > MAX_WRITES_IN_FLIGHT) await Promise.race(writes);
+        // Episodes on the exact twins await only settled promises; without a turn of the event loop, commit
+        // acknowledgements and Ctrl-C would not be seen until the whole run had finished.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     },
   );
   try {
     await Promise.all(workers);
+    while (writes.size > 0) await Promise.all([...writes]);
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     store.addWallMs(performance.now() - started);

@@ -45,7 +45,7 @@ function userError(f: () => unknown): UserError {
 }
 
 describe("RunStore", () => {
-  it("round-trips episodes, steps, LLM calls and trees", () => {
+  it("round-trips episodes, steps, LLM calls and trees", async () => {
     const store = RunStore.create(dir, "run-1");
     store.startEpisode({ id: "a#1", index: 0, instance: "a", seed: 1 });
     store.journalStep({
@@ -83,8 +83,8 @@ describe("RunStore", () => {
         { id: 1, parent: 0, action: "go", state: "s1", value: 1, visits: 1, reward: 1 },
       ],
     });
-    store.finishEpisode(done("a#1", 0));
-    store.close();
+    await store.finishEpisode(done("a#1", 0));
+    await store.close();
 
     const again = RunStore.open(dir);
     expect(again.runId).toBe("run-1");
@@ -113,10 +113,10 @@ describe("RunStore", () => {
         ],
       },
     ]);
-    again.close();
+    await again.close();
   });
 
-  it("an unfinished episode leaves no finished trace and is cleared on resume", () => {
+  it("an unfinished episode leaves no finished trace and is cleared on resume", async () => {
     const store = RunStore.create(dir, "run-1");
     store.startEpisode({ id: "a#1", index: 0, instance: "a", seed: 1 });
     store.journalStep({
@@ -128,21 +128,21 @@ describe("RunStore", () => {
       feedback: "",
       done: false,
     });
-    store.flush("a#1"); // a long episode flushed part of its rows, then the process died
+    await store.flush("a#1"); // a long episode flushed part of its rows, then the process died
     store.startEpisode({ id: "a#2", index: 1, instance: "a", seed: 2 });
-    store.finishEpisode(done("a#2", 1));
-    store.close();
+    await store.finishEpisode(done("a#2", 1));
+    await store.close();
 
     const again = RunStore.open(dir);
     expect([...again.doneIds()]).toEqual(["a#2"]);
     expect(again.resetUnfinished()).toBe(1);
     expect(again.steps("a#1")).toEqual([]);
     expect(again.episodes().map((e) => e.id)).toEqual(["a#2"]);
-    again.close();
+    await again.close();
   });
 
-  it("refuses to create a run over an existing one", () => {
-    RunStore.create(dir, "run-1").close();
+  it("refuses to create a run over an existing one", async () => {
+    await RunStore.create(dir, "run-1").close();
     const before = readFileSync(join(dir, RUN_DB));
     expect(userError(() => RunStore.create(dir, "run-2")).message).toMatch(/already holds a run/);
     expect(readFileSync(join(dir, RUN_DB)).equals(before)).toBe(true);

@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import type { SearchNode } from "../core/episode.ts";
 import { UserError } from "../core/errors.ts";
+import type { JournalBatch } from "./journal-sql.ts";
+import { JournalWriter } from "./journal-writer.ts";
+import { configureRunDb } from "./store-db.ts";
 import type { EpisodeRecord, LlmCallRecord, StepRecord, TreeRecord } from "./types.ts";
 
 /**
@@ -10,9 +13,12 @@ import type { EpisodeRecord, LlmCallRecord, StepRecord, TreeRecord } from "./typ
  *
  * Durability model: an episode's rows are buffered and written in one transaction together with the row that marks
  * it done (and, for long episodes, flushed in between by `flush`, each flush one transaction). So a crash at any
- * moment leaves every finished episode complete and every unfinished one marked `running`; `resume` deletes the
- * unfinished ones and runs them again from their beginning with their own seeds. Writing per episode rather than per
- * step keeps journaling cheap on the exact twins, where a step takes microseconds.
+ * moment leaves every finished episode complete, and at most some rows of unfinished ones; `resume` deletes those
+ * and runs the unfinished episodes again from their beginning with their own seeds.
+ *
+ * Cost model: the writes run on a writer thread (`journal-writer.ts`) with its own connection, so SQLite and
+ * serialisation use the second core while the agent keeps the first; on the exact twins, where a step takes
+ * microseconds, writing on the main thread would double a run's time. Reads use the main connection.
  */
 export const RUN_DB = "run.sqlite";
 const APP = "bayesact-run";
@@ -52,6 +58,8 @@ function invalid(dir: string, why: string): UserError {
 }
 
 interface Buffered {
+  readonly episode: { id: string; index: number; instance: string; seed: number };
+  first: boolean;
   steps: StepRecord[];
   calls: LlmCallRecord[];
   trees: TreeRecord[];
@@ -60,29 +68,16 @@ interface Buffered {
 export class RunStore {
   readonly dir: string;
   readonly runId: string;
+  /** The main connection: schema, meta and every read. Episode rows are written by the journal writer thread. */
   private readonly db: DatabaseSync;
   private readonly buffers = new Map<string, Buffered>();
-  private readonly insertStep: StatementSync;
-  private readonly insertCall: StatementSync;
-  private readonly insertTree: StatementSync;
-  private readonly insertNode: StatementSync;
+  private writer: JournalWriter | undefined;
   private closed = false;
 
   private constructor(dir: string, db: DatabaseSync, runId: string) {
     this.dir = dir;
     this.db = db;
     this.runId = runId;
-    this.insertStep = db.prepare(
-      "INSERT INTO steps (episode_id, t, observation, action, reward, feedback, done, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    this.insertCall = db.prepare(
-      `INSERT INTO llm_calls (episode_id, seq, t, request_hash, model, messages, responses, input_tokens, output_tokens,
-        latency_ms, cost_usd, cache_hits, samples, ok, error_category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertTree = db.prepare("INSERT INTO trees (episode_id, t, chosen) VALUES (?, ?, ?)");
-    this.insertNode = db.prepare(
-      "INSERT INTO tree_nodes (episode_id, t, node_id, parent, action, state, value, visits, reward) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
   }
 
   /** Start a new run in `dir` (created if needed). Refuses a folder that already holds a run. */
@@ -98,7 +93,7 @@ export class RunStore {
     }
     mkdirSync(dir, { recursive: true });
     const db = new DatabaseSync(path);
-    configure(db);
+    configureRunDb(db);
     transaction(db, () => {
       db.exec(SCHEMA);
       const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
@@ -146,7 +141,7 @@ export class RunStore {
       );
     }
     const db = new DatabaseSync(path);
-    configure(db);
+    configureRunDb(db);
     return new RunStore(dir, db, runId);
   }
 
@@ -156,35 +151,32 @@ export class RunStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Delete every unfinished episode and its rows (they rerun from scratch); returns how many there were. */
+  /**
+   * Delete every unfinished episode and its rows, including rows flushed by an attempt that never marked its episode
+   * (they rerun from scratch); returns how many unfinished episodes there were.
+   */
   resetUnfinished(): number {
     let count = 0;
     transaction(this.db, () => {
-      const ids = this.db.prepare("SELECT id FROM episodes WHERE status = 'running'").all() as {
-        id: string;
-      }[];
-      count = ids.length;
-      for (const { id } of ids) this.deleteEpisodeRows(id);
+      const row = this.db.prepare("SELECT count(*) AS n FROM episodes WHERE status = 'running'").get() as {
+        n: number;
+      };
+      count = row.n;
+      for (const table of ["steps", "llm_calls", "trees", "tree_nodes"]) {
+        this.db
+          .prepare(
+            `DELETE FROM ${table} WHERE episode_id NOT IN (SELECT id FROM episodes WHERE status = 'done')`,
+          )
+          .run();
+      }
+      this.db.prepare("DELETE FROM episodes WHERE status = 'running'").run();
     });
     return count;
   }
 
-  private deleteEpisodeRows(id: string): void {
-    for (const table of ["steps", "llm_calls", "trees", "tree_nodes"]) {
-      this.db.prepare(`DELETE FROM ${table} WHERE episode_id = ?`).run(id);
-    }
-    this.db.prepare("DELETE FROM episodes WHERE id = ?").run(id);
-  }
-
-  /** Mark an episode as running (replacing any leftover of an interrupted attempt). */
+  /** Begin buffering an episode's rows. Nothing is written until a flush or its completion. */
   startEpisode(e: { id: string; index: number; instance: string; seed: number }): void {
-    transaction(this.db, () => {
-      this.deleteEpisodeRows(e.id);
-      this.db
-        .prepare("INSERT INTO episodes (id, idx, instance, seed, status) VALUES (?, ?, ?, ?, 'running')")
-        .run(e.id, e.index, e.instance, e.seed);
-    });
-    this.buffers.set(e.id, { steps: [], calls: [], trees: [] });
+    this.buffers.set(e.id, { episode: { ...e }, first: true, steps: [], calls: [], trees: [] });
   }
 
   private buffer(episodeId: string): Buffered {
@@ -211,92 +203,44 @@ export class RunStore {
     return b ? b.steps.length + b.calls.length + b.trees.length : 0;
   }
 
-  /** Write an episode's buffered rows now, in one transaction (the episode stays `running`). */
-  flush(episodeId: string): void {
-    transaction(this.db, () => this.writeBuffered(episodeId));
-  }
-
-  private writeBuffered(episodeId: string): void {
+  private takeBatch(episodeId: string, finish?: EpisodeRecord): JournalBatch {
     const b = this.buffer(episodeId);
-    for (const s of b.steps) {
-      this.insertStep.run(
-        s.episodeId,
-        s.t,
-        s.observation,
-        s.action,
-        s.reward,
-        s.feedback,
-        s.done ? 1 : 0,
-        s.info === undefined ? null : JSON.stringify(s.info),
-      );
-    }
-    for (const c of b.calls) {
-      this.insertCall.run(
-        c.episodeId,
-        c.seq,
-        c.t,
-        c.requestHash,
-        c.model,
-        JSON.stringify(c.messages),
-        JSON.stringify(c.responses),
-        c.inputTokens,
-        c.outputTokens,
-        c.latencyMs,
-        c.costUsd,
-        c.cacheHits,
-        c.samples,
-        c.ok ? 1 : 0,
-        c.errorCategory ?? null,
-      );
-    }
-    for (const tree of b.trees) {
-      this.insertTree.run(tree.episodeId, tree.t, tree.chosen);
-      for (const n of tree.nodes) {
-        this.insertNode.run(
-          tree.episodeId,
-          tree.t,
-          n.id,
-          n.parent,
-          n.action,
-          n.state,
-          n.value,
-          n.visits,
-          n.reward ?? null,
-        );
-      }
-    }
+    const batch: JournalBatch = {
+      episode: b.episode,
+      first: b.first,
+      steps: b.steps,
+      calls: b.calls,
+      trees: b.trees,
+      ...(finish ? { finish } : {}),
+    };
+    b.first = false;
     b.steps = [];
     b.calls = [];
     b.trees = [];
+    return batch;
   }
 
-  /** Write the rest of the episode and mark it done, atomically. */
-  finishEpisode(record: EpisodeRecord): void {
-    transaction(this.db, () => {
-      this.writeBuffered(record.id);
-      this.db
-        .prepare(
-          `UPDATE episodes SET status = 'done', success = ?, total_return = ?, steps = ?, end_reason = ?, llm_calls = ?,
-            input_tokens = ?, output_tokens = ?, cost_usd = ?, cache_hits = ?, wall_ms = ? WHERE id = ?`,
-        )
-        .run(
-          record.success ? 1 : 0,
-          record.totalReturn,
-          record.steps,
-          record.end,
-          record.llmCalls,
-          record.inputTokens,
-          record.outputTokens,
-          record.costUsd,
-          record.cacheHits,
-          record.wallMs,
-          record.id,
-        );
-    });
+  private journalWriter(): JournalWriter {
+    this.writer ??= new JournalWriter(join(this.dir, RUN_DB));
+    return this.writer;
+  }
+
+  /** Write a long episode's buffered rows now (one transaction; the episode stays unfinished). */
+  flush(episodeId: string): Promise<void> {
+    return this.journalWriter().write(this.takeBatch(episodeId));
+  }
+
+  /**
+   * Write the rest of the episode and mark it done in one transaction. Resolves once committed: only then is the
+   * episode finished (a crash before that reruns it on resume).
+   */
+  finishEpisode(record: EpisodeRecord): Promise<void> {
+    const batch = this.takeBatch(record.id, record);
     this.buffers.delete(record.id);
+    return this.journalWriter().write(batch);
   }
 
-  /** Forget an episode's unwritten rows (it was interrupted; it stays `running` and reruns on resume). */
+  /** Forget an episode's unwritten rows (it was interrupted; it reruns on resume). */
   abandonEpisode(episodeId: string): void {
     this.buffers.delete(episodeId);
   }
@@ -402,9 +346,11 @@ export class RunStore {
     return trees.map((tr) => ({ episodeId, t: tr.t, chosen: tr.chosen, nodes: byT.get(tr.t) ?? [] }));
   }
 
-  close(): void {
+  /** Wait for pending writes, stop the writer thread, close the connection. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.writer?.close();
     this.db.close();
   }
 }
@@ -461,14 +407,6 @@ interface NodeRow {
   value: number | null;
   visits: number;
   reward: number | null;
-}
-
-function configure(db: DatabaseSync): void {
-  db.exec("PRAGMA journal_mode = WAL");
-  // WAL + NORMAL: a commit survives a process crash (kill -9); a power cut may lose the last commits but never
-  // corrupts the file, and a lost "done" mark only means that episode reruns on resume.
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA busy_timeout = 5000");
 }
 
 function transaction(db: DatabaseSync, body: () => void): void {

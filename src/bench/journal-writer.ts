@@ -1,0 +1,62 @@
+import { Worker } from "node:worker_threads";
+import type { JournalBatch } from "./journal-sql.ts";
+
+/**
+ * Main-thread side of the journal writer: posts batches to the writer thread and resolves each one when its
+ * transaction has committed. Batches are applied in the order posted.
+ */
+export class JournalWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly inflight = new Set<Promise<void>>();
+  private seq = 0;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(dbPath: string) {
+    // Sources run as .ts (Node strips types, also in workers); the published package runs the compiled .js.
+    const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+    this.worker = new Worker(new URL(`./journal-worker.${ext}`, import.meta.url), {
+      workerData: { path: dbPath },
+    });
+    this.worker.on("message", (m: { seq: number; error?: string }) => {
+      const p = this.pending.get(m.seq);
+      this.pending.delete(m.seq);
+      if (m.error !== undefined) p?.reject(new Error(`journal write failed: ${m.error}`));
+      else p?.resolve();
+    });
+    this.worker.on("error", (error) => this.fail(error));
+    this.worker.on("exit", (code) => {
+      if (!this.closed) this.fail(new Error(`journal writer thread exited with code ${code}`));
+    });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  write(batch: JournalBatch): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = this.seq++;
+    const done = new Promise<void>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.worker.postMessage({ seq, batch });
+    });
+    this.inflight.add(done);
+    const forget = () => this.inflight.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  /** Wait for every posted batch to settle, then stop the thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled([...this.inflight]);
+    this.closed = true;
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.worker.postMessage({ close: true });
+    await exited;
+  }
+}
