@@ -2,13 +2,16 @@ import { Worker } from "node:worker_threads";
 import type { JournalBatch } from "./journal-sql.ts";
 
 /**
- * Main-thread side of the journal writer: posts batches to the writer thread and resolves each one when its
- * transaction has committed. Batches are applied in the order posted.
+ * Main-thread side of the journal writer. Batches written in the same turn of the event loop are sent together at
+ * its end, as one message and one transaction; each `write` resolves when its transaction has committed. Batches are
+ * committed in the order written.
  */
 export class JournalWriter {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly inflight = new Set<Promise<void>>();
+  private queue: JournalBatch[] = [];
+  private queued: Promise<void> | undefined;
   private seq = 0;
   private failure: Error | undefined;
   private closed = false;
@@ -39,21 +42,34 @@ export class JournalWriter {
 
   write(batch: JournalBatch): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const seq = this.seq++;
-    const done = new Promise<void>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
-      this.worker.postMessage({ seq, batch });
-    });
-    this.inflight.add(done);
-    const forget = () => this.inflight.delete(done);
-    done.then(forget, forget);
-    return done;
+    this.queue.push(batch);
+    if (!this.queued) {
+      const sent = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          const batches = this.queue;
+          this.queue = [];
+          this.queued = undefined;
+          if (this.failure) {
+            reject(this.failure);
+            return;
+          }
+          const seq = this.seq++;
+          this.pending.set(seq, { resolve, reject });
+          this.worker.postMessage({ seq, batches });
+        });
+      });
+      this.queued = sent;
+      this.inflight.add(sent);
+      const forget = () => this.inflight.delete(sent);
+      sent.then(forget, forget);
+    }
+    return this.queued;
   }
 
-  /** Wait for every posted batch to settle, then stop the thread. */
+  /** Wait for every written batch to settle, then stop the thread. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.allSettled([...this.inflight]);
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     this.closed = true;
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.worker.postMessage({ close: true });

@@ -44,11 +44,10 @@ CREATE TABLE llm_calls (
   ok INTEGER NOT NULL, error_category TEXT,
   PRIMARY KEY (episode_id, seq)
 );
-CREATE TABLE trees (episode_id TEXT NOT NULL, t INTEGER NOT NULL, chosen INTEGER, PRIMARY KEY (episode_id, t));
-CREATE TABLE tree_nodes (
-  episode_id TEXT NOT NULL, t INTEGER NOT NULL, node_id INTEGER NOT NULL, parent INTEGER, action TEXT,
-  state TEXT NOT NULL, value REAL, visits INTEGER NOT NULL, reward REAL,
-  PRIMARY KEY (episode_id, t, node_id)
+-- nodes: JSON array of {id, parent, action, state, value, visits, reward?} (SearchNode), one row per tree.
+CREATE TABLE trees (
+  episode_id TEXT NOT NULL, t INTEGER NOT NULL, chosen INTEGER, nodes TEXT NOT NULL,
+  PRIMARY KEY (episode_id, t)
 );
 `;
 
@@ -59,7 +58,6 @@ function invalid(dir: string, why: string): UserError {
 
 interface Buffered {
   readonly episode: { id: string; index: number; instance: string; seed: number };
-  first: boolean;
   steps: StepRecord[];
   calls: LlmCallRecord[];
   trees: TreeRecord[];
@@ -162,7 +160,7 @@ export class RunStore {
         n: number;
       };
       count = row.n;
-      for (const table of ["steps", "llm_calls", "trees", "tree_nodes"]) {
+      for (const table of ["steps", "llm_calls", "trees"]) {
         this.db
           .prepare(
             `DELETE FROM ${table} WHERE episode_id NOT IN (SELECT id FROM episodes WHERE status = 'done')`,
@@ -176,7 +174,7 @@ export class RunStore {
 
   /** Begin buffering an episode's rows. Nothing is written until a flush or its completion. */
   startEpisode(e: { id: string; index: number; instance: string; seed: number }): void {
-    this.buffers.set(e.id, { episode: { ...e }, first: true, steps: [], calls: [], trees: [] });
+    this.buffers.set(e.id, { episode: { ...e }, steps: [], calls: [], trees: [] });
   }
 
   private buffer(episodeId: string): Buffered {
@@ -207,13 +205,11 @@ export class RunStore {
     const b = this.buffer(episodeId);
     const batch: JournalBatch = {
       episode: b.episode,
-      first: b.first,
       steps: b.steps,
       calls: b.calls,
       trees: b.trees,
       ...(finish ? { finish } : {}),
     };
-    b.first = false;
     b.steps = [];
     b.calls = [];
     b.trees = [];
@@ -323,27 +319,15 @@ export class RunStore {
   }
 
   trees(episodeId: string): TreeRecord[] {
-    const trees = this.db
-      .prepare("SELECT t, chosen FROM trees WHERE episode_id = ? ORDER BY t")
-      .all(episodeId) as { t: number; chosen: number | null }[];
-    const nodes = this.db
-      .prepare("SELECT * FROM tree_nodes WHERE episode_id = ? ORDER BY t, node_id")
-      .all(episodeId) as unknown as NodeRow[];
-    const byT = new Map<number, SearchNode[]>();
-    for (const n of nodes) {
-      const list = byT.get(n.t) ?? [];
-      list.push({
-        id: n.node_id,
-        parent: n.parent,
-        action: n.action,
-        state: n.state,
-        value: n.value,
-        visits: n.visits,
-        ...(n.reward === null ? {} : { reward: n.reward }),
-      });
-      byT.set(n.t, list);
-    }
-    return trees.map((tr) => ({ episodeId, t: tr.t, chosen: tr.chosen, nodes: byT.get(tr.t) ?? [] }));
+    const rows = this.db
+      .prepare("SELECT t, chosen, nodes FROM trees WHERE episode_id = ? ORDER BY t")
+      .all(episodeId) as { t: number; chosen: number | null; nodes: string }[];
+    return rows.map((r) => ({
+      episodeId,
+      t: r.t,
+      chosen: r.chosen,
+      nodes: JSON.parse(r.nodes) as SearchNode[],
+    }));
   }
 
   /** Wait for pending writes, stop the writer thread, close the connection. */
@@ -398,17 +382,6 @@ interface CallRow {
   ok: number;
   error_category: string | null;
 }
-interface NodeRow {
-  t: number;
-  node_id: number;
-  parent: number | null;
-  action: string | null;
-  state: string;
-  value: number | null;
-  visits: number;
-  reward: number | null;
-}
-
 function transaction(db: DatabaseSync, body: () => void): void {
   db.exec("BEGIN IMMEDIATE");
   try {
