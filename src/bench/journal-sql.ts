@@ -39,7 +39,8 @@ export class BatchWriter {
         VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertStep = db.prepare(
-      "INSERT INTO steps (episode_id, t, observation, action, reward, feedback, done, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO steps (episode_id, t, observation, action, reward, feedback, done, next_observation, info)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertCall = db.prepare(
       `INSERT INTO llm_calls (episode_id, seq, t, request_hash, model, messages, responses, input_tokens, output_tokens,
@@ -73,6 +74,7 @@ export class BatchWriter {
         s.reward,
         s.feedback,
         s.done ? 1 : 0,
+        s.nextObservation,
         info,
       );
     }

@@ -134,6 +134,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
         reward: step.reward,
         feedback: step.feedback,
         done: step.done,
+        nextObservation: env.kit.describe(step.nextObservation),
         ...(step.info ? { info: step.info } : {}),
       });
       maybeFlush();

@@ -56,6 +56,7 @@ describe("RunStore", () => {
       reward: 1,
       feedback: "ok",
       done: true,
+      nextObservation: "s1",
       info: { k: 1 },
     });
     store.journalCall({
@@ -98,6 +99,7 @@ describe("RunStore", () => {
         reward: 1,
         feedback: "ok",
         done: true,
+        nextObservation: "s1",
         info: { k: 1 },
       },
     ]);
@@ -127,6 +129,7 @@ describe("RunStore", () => {
       reward: 0,
       feedback: "",
       done: false,
+      nextObservation: "s",
     });
     await store.flush("a#1"); // a long episode flushed part of its rows, then the process died
     store.startEpisode({ id: "a#2", index: 1, instance: "a", seed: 2 });

@@ -34,7 +34,7 @@ CREATE TABLE episodes (
 );
 CREATE TABLE steps (
   episode_id TEXT NOT NULL, t INTEGER NOT NULL, observation TEXT NOT NULL, action TEXT NOT NULL,
-  reward REAL NOT NULL, feedback TEXT NOT NULL, done INTEGER NOT NULL, info TEXT,
+  reward REAL NOT NULL, feedback TEXT NOT NULL, done INTEGER NOT NULL, next_observation TEXT NOT NULL, info TEXT,
   PRIMARY KEY (episode_id, t)
 );
 CREATE TABLE llm_calls (
@@ -291,6 +291,7 @@ export class RunStore {
       reward: r.reward,
       feedback: r.feedback,
       done: r.done === 1,
+      nextObservation: r.next_observation,
       ...(r.info === null ? {} : { info: JSON.parse(r.info) as Record<string, unknown> }),
     }));
   }
@@ -363,6 +364,7 @@ interface StepRow {
   reward: number;
   feedback: string;
   done: number;
+  next_observation: string;
   info: string | null;
 }
 interface CallRow {

@@ -76,6 +76,8 @@ export interface StepRecord {
   readonly reward: number;
   readonly feedback: string;
   readonly done: boolean;
+  /** The observation after the action, as text (so the last step's outcome is journaled too). */
+  readonly nextObservation: string;
   readonly info?: Readonly<Record<string, unknown>>;
 }
 

@@ -138,6 +138,36 @@ describe("bayesact bench / resume", () => {
     expect(readFileSync(join(runDir, "summary.json"), "utf8")).toBe(before);
   });
 
+  it("a finished run has a report; report compares runs and reads unfinished ones", async () => {
+    const a = join(dir, "report-a");
+    const b = join(dir, "report-b");
+    expect(
+      await main(
+        ["bench", "tictactoe", "--agent", "lookahead", "--seeds", "1-3", "--out", a],
+        bufferOutput(),
+      ),
+    ).toBe(0);
+    expect(
+      await main(["bench", "tictactoe", "--agent", "random", "--seeds", "1-3", "--out", b], bufferOutput()),
+    ).toBe(0);
+    const html = readFileSync(join(a, "report.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).toContain("lookahead");
+    const out = bufferOutput();
+    expect(await main(["report", a, "--compare", b], out)).toBe(0);
+    const compared = readFileSync(join(a, "report.html"), "utf8");
+    expect(compared).toContain("random");
+    expect(out.stdout.join("\n")).toContain("report.html");
+    // An unfinished run (no summary yet) gets a report of its finished episodes, with a note.
+    rmSync(join(b, "summary.json"));
+    const partial = bufferOutput();
+    expect(await main(["report", b], partial)).toBe(0);
+    expect(partial.stderr.join("\n")).toMatch(/unfinished/);
+    const missing = bufferOutput();
+    expect(await main(["report", join(dir, "nothing-here")], missing)).toBe(2);
+    expect(missing.stderr).toHaveLength(1);
+  });
+
   it("parses seed lists and ranges", () => {
     expect(parseSeeds("1,2,3")).toEqual([1, 2, 3]);
     expect(parseSeeds("1-3,7,2")).toEqual([1, 2, 3, 7]);

@@ -6,6 +6,7 @@ import { Emitter } from "../core/events.ts";
 import { loadPriceTable, UsageMeter } from "../llm/middleware/usage.ts";
 import type { Output } from "./output.ts";
 import { showProgress, wantsLiveBar } from "./progress.ts";
+import { reportCommand } from "./report.ts";
 
 /** `1,2,3`, `1-20` or a mix such as `1-5,9`: distinct seeds in the order given. */
 export function parseSeeds(text: string): number[] {
@@ -40,6 +41,18 @@ export interface BenchFlags {
   cacheOnly: boolean;
   data: string;
   out?: string;
+}
+
+/** The report of a finished run; a failure to render it does not undo the run, so it is reported, not thrown. */
+async function writeRunReport(dir: string, output: Output): Promise<void> {
+  try {
+    await reportCommand(dir, [], { out: () => {}, err: output.err });
+  } catch (error) {
+    output.err(
+      `could not write the report: ${error instanceof Error ? error.message : String(error)} (retry with: bayesact report ${dir})`,
+    );
+  }
+  output.out(`report: ${dir}/report.html`);
 }
 
 /** Run with progress on stderr and a clean stop on Ctrl-C; returns the process exit code. */
@@ -80,6 +93,7 @@ async function withProgress(
       `LLM: ${s.llm.calls} calls, ${s.llm.input_tokens} input + ${s.llm.output_tokens} output tokens, $${s.llm.cost_usd}, ${s.llm.cache_hits} cache hits; wall ${s.wall_s} s`,
     );
   }
+  await writeRunReport(outcome.dir, output);
   output.out(`run folder: ${outcome.dir}`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { type BenchFlags, benchCommand, resumeCommand } from "./bench.ts";
 import { runDemo } from "./demo.ts";
 import { runDoctor } from "./doctor.ts";
 import { type Output, stdio } from "./output.ts";
+import { reportCommand } from "./report.ts";
 
 /** Parse a CLI value through a zod schema, turning failures into commander's one-line argument errors. */
 export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
@@ -75,6 +76,17 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .argument("<run-dir>", "run folder")
     .action(async (dir: string) => {
       exit.code = await resumeCommand(dir, output);
+    });
+
+  program
+    .command("report")
+    .description(
+      "write <run-dir>/report.html: curves, costs, per-instance results and a search-tree explorer",
+    )
+    .argument("<run-dir>", "run folder")
+    .option("--compare <run-dir...>", "other runs to compare with", [])
+    .action(async (dir: string, opts: { compare: string[] }) => {
+      exit.code = await reportCommand(dir, opts.compare, output);
     });
 
   program

@@ -167,9 +167,8 @@ export const EXPLORER_SCRIPT = String.raw`(() => {
     field(dl, "Reward", fmt(step.reward));
     field(dl, "Feedback", str(step.feedback), true);
     field(dl, "Done", step.done ? "yes" : "no");
-    const nextStep = ep.steps.slice(index + 1).find((s) => s.recorded);
-    if (nextStep) field(dl, "Next observation", str(nextStep.observation), true);
-    else field(dl, "Next observation", "— the episode ended here (" + str(ep.end) + ").");
+    field(dl, "Next observation", str(step.next), true);
+    if (step.done) field(dl, "Outcome", "the episode ended here (" + str(ep.end) + ").");
     actualPane.appendChild(dl);
   }
 

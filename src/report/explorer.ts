@@ -60,6 +60,8 @@ export interface ExplorerStep {
   readonly reward: number;
   readonly feedback: Ref;
   readonly done: boolean;
+  /** The observation after the action. */
+  readonly next: Ref;
   readonly tree: ExplorerTree | null;
   readonly calls: ExplorerCall[];
 }
@@ -194,6 +196,7 @@ function buildEpisodeSteps(
       reward: step?.reward ?? 0,
       feedback: step ? table.ref(step.feedback) : -1,
       done: step?.done ?? false,
+      next: step ? table.ref(step.nextObservation) : -1,
       tree: explorerTree,
       calls: calls
         .filter((c) => c.t === t)

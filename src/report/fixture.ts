@@ -217,6 +217,7 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
           reward,
           feedback: tx("feedback", feedback),
           done: finished,
+          nextObservation: tx("observation", renderBoard(board)),
           info: { legalActions: free.length },
         });
         if (finished) {
