@@ -71,6 +71,36 @@ describe("bayesact bench / resume", () => {
     expect(doneCount(killedDir)).toBe(3000);
   });
 
+  it("Ctrl-C stops cleanly: finished episodes saved, exit code 130, and resume completes the run", async () => {
+    const runDir = join(dir, "sigint");
+    const child = spawn(
+      process.execPath,
+      [BIN, "bench", "tictactoe", "--agent", "lookahead", "--seeds", "1-1500", "--out", runDir],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, CI: "true" },
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    while (doneCount(runDir) < 50) {
+      if (child.exitCode !== null) throw new Error("the run finished before Ctrl-C");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain("stopping: finishing the current steps");
+    expect(stderr).toContain(`Continue with: bayesact resume ${runDir}`);
+    const saved = doneCount(runDir);
+    expect(saved).toBeGreaterThanOrEqual(50);
+    expect(saved).toBeLessThan(3000);
+    expect(await main(["resume", runDir], bufferOutput())).toBe(0);
+    expect(doneCount(runDir)).toBe(3000);
+  });
+
   const mistakes: [string, (d: string) => string[], RegExp][] = [
     [
       "an unknown environment",
