@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOpenAIServer } from "../llm/testing/openai-server.ts";
 import { parseSeeds } from "./bench.ts";
 import { main } from "./main.ts";
 import { bufferOutput } from "./output.ts";
@@ -196,6 +197,75 @@ describe("bayesact bench / resume", () => {
     const missing = bufferOutput();
     expect(await main(["report", join(dir, "nothing-here")], missing)).toBe(2);
     expect(missing.stderr).toHaveLength(1);
+  });
+
+  it("a planted API key never reaches run.sqlite, manifest.json, summary, the report, the cache or the logs", async () => {
+    const key = "sk-planted-cli-5d1e9b0c7a2f4e68";
+    const server = await startOpenAIServer({
+      apiKey: key,
+      respond: (body) => {
+        const legal = /Legal actions: ([0-9, ]+)/
+          .exec(body.messages.at(-1)?.content ?? "")?.[1]
+          ?.split(", ")[0];
+        return JSON.stringify({ action: legal ?? "5" });
+      },
+    });
+    const saved = { b: process.env.BAYESACT_API_KEY, o: process.env.OPENAI_API_KEY };
+    process.env.BAYESACT_API_KEY = key;
+    process.env.OPENAI_API_KEY = key;
+    try {
+      const runDir = join(dir, "planted");
+      const cacheFile = join(dir, "planted-cache.sqlite");
+      const out = bufferOutput();
+      const argv = [
+        "bench",
+        "tictactoe",
+        "--agent",
+        "direct",
+        "--model",
+        `openai-compatible:${server.url}#m`,
+      ];
+      expect(await main([...argv, "--seeds", "1-2", "--cache-file", cacheFile, "--out", runDir], out)).toBe(
+        0,
+      );
+      expect(server.requests.some((r) => r.headers.authorization === `Bearer ${key}`)).toBe(true);
+      const written = ["run.sqlite", "manifest.json", "summary.json", "report.html"].map((f) =>
+        join(runDir, f),
+      );
+      for (const file of [...written, cacheFile]) {
+        expect(readFileSync(file).includes(key), file).toBe(false);
+      }
+      expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain("Legal actions");
+      expect([...out.stdout, ...out.stderr].join("\n")).not.toContain(key);
+      // A failing run's one-line error does not carry it either.
+      const failing = bufferOutput();
+      const badKeyServer = `openai-compatible:${server.url.replace("/v1", "/nope")}#m`;
+      expect(
+        await main(
+          [
+            "bench",
+            "tictactoe",
+            "--agent",
+            "direct",
+            "--model",
+            badKeyServer,
+            "--out",
+            join(dir, "planted-2"),
+          ],
+          failing,
+        ),
+      ).toBe(2);
+      expect(failing.stderr.join("\n")).not.toContain(key);
+    } finally {
+      for (const [name, value] of [
+        ["BAYESACT_API_KEY", saved.b],
+        ["OPENAI_API_KEY", saved.o],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await server.close();
+    }
   });
 
   it("parses seed lists and ranges", () => {
