@@ -125,9 +125,10 @@ export class Rng {
   }
 
   /** Index drawn with probability proportional to non-negative weights. */
-  categorical(weights: readonly number[]): number {
+  categorical(weights: ArrayLike<number>): number {
     let total = 0;
-    for (const w of weights) {
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i] as number;
       if (!(w >= 0)) throw new RangeError(`Rng.categorical: weights must be >= 0, got ${w}`);
       total += w;
     }

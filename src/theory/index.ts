@@ -1,0 +1,14 @@
+/** theory/: priors, posteriors, entropy, regret accounting, slope fits — small, pure, fast. */
+export { FinitePosterior } from "./posterior.ts";
+export { checkpoints, horizonSlope, RegretCurves, type SlopeFit, tailSlope } from "./regret.ts";
+export { type EpsilonSchedule, epsilonAt, tunedEpsilon } from "./schedules.ts";
+export {
+  entropy,
+  linearFit,
+  logSumExp,
+  mean,
+  normalizeLog,
+  standardError,
+  t975,
+  totalVariation,
+} from "./stats.ts";
