@@ -8,6 +8,7 @@ import { runDemo } from "./demo.ts";
 import { runDoctor } from "./doctor.ts";
 import { type Output, stdio } from "./output.ts";
 import { reportCommand } from "./report.ts";
+import { type TheoryFlags, theoryCommand } from "./theory.ts";
 
 /** Parse a CLI value through a zod schema, turning failures into commander's one-line argument errors. */
 export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
@@ -76,6 +77,28 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .argument("<run-dir>", "run folder")
     .action(async (dir: string) => {
       exit.code = await resumeCommand(dir, output);
+    });
+
+  program
+    .command("theory")
+    .description(
+      "run a theory-lab experiment (probe-trap, bandit, …, or all): regret curves, slopes and checks",
+    )
+    .argument("<experiment>", "experiment name, or all")
+    .option("--seeds <n>", "seeds per arm (default 200)", zodArg(Int.min(1)))
+    .option("--base-seed <n>", "base of every seed stream", zodArg(Int.min(0)), 1)
+    .option("--model <spec>", "also run the planner as this LLM (the exact arms still run)")
+    .option("--context-episodes <n>", "past episodes shown to an LLM planner", zodArg(Int.min(0)))
+    .option("--out <dir>", "output folder (default runs/theory-<experiment>-<time>)")
+    .option("--strict", "exit with code 1 when a check fails", false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(
+      "-h, --help",
+      "experiment parameters follow as --name value, e.g. --K 4 --p 0.7 --horizon 10000",
+    )
+    .action(async (name: string, flags: TheoryFlags, command: Command) => {
+      exit.code = await theoryCommand(name, flags, command.args.slice(1), output);
     });
 
   program

@@ -66,7 +66,7 @@ const noLoader: Loader = {
 
 const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
-const baseConfig = {
+export const baseConfig = {
   font: FONT,
   background: "white",
   padding: 8,
@@ -76,7 +76,7 @@ const baseConfig = {
   view: { stroke: "#cccccc" },
 } as const;
 
-const PALETTE = [
+export const PALETTE = [
   "#4c78a8",
   "#f58518",
   "#54a24b",
@@ -317,6 +317,18 @@ function specCurve(name: string, runs: readonly LabelledRun[], all: readonly str
     },
     config: baseConfig,
   };
+}
+
+/** Render vega-lite specs to inert SVG strings, serialised with every other render (shared SVG id counter). */
+export async function renderSpecs(specs: readonly TopLevelSpec[]): Promise<string[]> {
+  const job = queue.then(async () => {
+    resetSVGDefIds();
+    const out: string[] = [];
+    for (const spec of specs) out.push(await renderSpec(spec));
+    return out;
+  });
+  queue = job.catch(() => undefined);
+  return job;
 }
 
 /** Render every chart of a report. `runs[0]` is the main run. */

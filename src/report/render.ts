@@ -38,7 +38,7 @@ export function runLabels(runs: readonly RunData[]): string[] {
   return withId.map((l, i) => (count(withId, l) > 1 ? `${l} (${i + 1})` : l));
 }
 
-const CSS = `
+export const CSS = `
 :root { color-scheme: light; --fg: #1d2433; --muted: #5b6475; --line: #d9dde5; --accent: #2f6fb0; --chosen: #fff3c4; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg);

@@ -1,0 +1,44 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError } from "../../core/errors.ts";
+import { writeJson } from "../files.ts";
+import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "./types.ts";
+
+/** Every experiment of the theory lab, in the order `all` runs them. */
+export const EXPERIMENTS: readonly TheoryExperiment[] = [];
+
+export function experiment(name: string): TheoryExperiment {
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (!found) {
+    throw new UserError(
+      `unknown experiment "${name}" (known: ${[...EXPERIMENTS.map((e) => e.name), "all"].join(", ")})`,
+      {
+        category: "bad_option",
+      },
+    );
+  }
+  return found;
+}
+
+/** Validate raw CLI parameters against an experiment's schema: one line per mistake. */
+export function parseParams(exp: TheoryExperiment, raw: Record<string, unknown>): Record<string, unknown> {
+  const parsed = exp.params.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? `--${issue.path.join(".")}` : "parameters";
+  throw new UserError(`${exp.name}: ${where}: ${issue?.message ?? "invalid"}`, { category: "bad_option" });
+}
+
+/** Run one experiment and write `dir/result.json`; the caller writes the report. */
+export async function runExperiment(
+  exp: TheoryExperiment,
+  raw: Record<string, unknown>,
+  ctx: ExperimentContext,
+  dir: string,
+): Promise<ExperimentResult> {
+  const params = parseParams(exp, raw);
+  const result = await exp.run(params, ctx);
+  mkdirSync(resolve(dir), { recursive: true });
+  writeJson(join(dir, "result.json"), result);
+  return result;
+}

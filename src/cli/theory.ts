@@ -1,0 +1,114 @@
+import { join, resolve } from "node:path";
+import { EXPERIMENTS, experiment, parseParams, runExperiment } from "../bench/theory/index.ts";
+import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "../bench/theory/types.ts";
+import { UserError } from "../core/errors.ts";
+import { createModel } from "../llm/create.ts";
+import type { LanguageModel } from "../llm/types.ts";
+import { writeTheoryReport } from "../report/theory.ts";
+import type { Output } from "./output.ts";
+
+export interface TheoryFlags {
+  seeds?: number;
+  baseSeed: number;
+  model?: string;
+  contextEpisodes?: number;
+  out?: string;
+  strict: boolean;
+}
+
+/**
+ * `--name value` pairs after the experiment name become its parameters: numbers become numbers, `a,b,c` lists of
+ * numbers, `true`/`false` booleans; the experiment's schema then validates them (unknown names are errors).
+ */
+export function parseExtraParams(args: readonly string[]): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const m = /^--([A-Za-z][\w-]*)(?:=(.*))?$/.exec(arg);
+    if (!m?.[1]) throw new UserError(`unexpected argument "${arg}"`, { category: "bad_option" });
+    const key = m[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    let value = m[2];
+    if (value === undefined) {
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith("--")) value = "true";
+      else {
+        value = next;
+        i++;
+      }
+    }
+    params[key] = convert(value);
+  }
+  return params;
+}
+
+function convert(value: string): unknown {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  const num = (s: string) => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : undefined);
+  if (value.includes(",")) {
+    const parts = value.split(",").map(num);
+    return parts.every((p) => p !== undefined) ? parts : value;
+  }
+  return num(value) ?? value;
+}
+
+function printResult(result: ExperimentResult, dir: string, output: Output): void {
+  output.out(`${result.experiment}: ${result.seeds} seeds, ${result.wall_s.toFixed(1)} s`);
+  for (const arm of result.arms) {
+    output.out(
+      `  ${arm.name.padEnd(28)} final regret ${arm.final_regret_mean.toFixed(2)} ± ${arm.final_regret_se.toFixed(2)}  slope ${arm.slope.toFixed(3)} [${arm.slope_ci95[0].toFixed(3)}, ${arm.slope_ci95[1].toFixed(3)}]`,
+    );
+  }
+  for (const check of result.checks)
+    output.out(`  ${check.pass ? "holds" : "FAILS"}: ${check.claim} — ${check.measured}`);
+  output.out(`  ${join(dir, "result.json")}, ${join(dir, "report.html")}`);
+}
+
+export async function theoryCommand(
+  name: string,
+  flags: TheoryFlags,
+  extra: readonly string[],
+  output: Output,
+): Promise<number> {
+  const raw = parseExtraParams(extra);
+  const list: TheoryExperiment[] = name === "all" ? [...EXPERIMENTS] : [experiment(name)];
+  if (name === "all" && Object.keys(raw).length > 0) {
+    throw new UserError("experiment parameters need one experiment, not all", { category: "bad_option" });
+  }
+  for (const exp of list) parseParams(exp, raw); // every mistake before any work
+  const outDir = resolve(
+    flags.out ?? join("runs", `theory-${name}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+  );
+  let model: LanguageModel | undefined;
+  if (flags.model !== undefined) model = createModel(flags.model);
+  let failed = 0;
+  const started = performance.now();
+  try {
+    for (const exp of list) {
+      const dir = list.length > 1 ? join(outDir, exp.name) : outDir;
+      let last = 0;
+      const ctx: ExperimentContext = {
+        seeds: flags.seeds ?? 200,
+        baseSeed: flags.baseSeed,
+        ...(model ? { model } : {}),
+        ...(flags.contextEpisodes !== undefined ? { contextEpisodes: flags.contextEpisodes } : {}),
+        onProgress: (done, total) => {
+          const now = performance.now();
+          if (now - last > 5000) {
+            last = now;
+            output.err(`${exp.name}: ${done}/${total}`);
+          }
+        },
+      };
+      const result = await runExperiment(exp, raw, ctx, dir);
+      await writeTheoryReport(join(dir, "report.html"), result);
+      printResult(result, dir, output);
+      failed += result.checks.filter((c) => !c.pass).length;
+    }
+  } finally {
+    await model?.close?.();
+  }
+  if (list.length > 1)
+    output.out(`all: ${((performance.now() - started) / 1000).toFixed(1)} s, ${failed} check(s) failed`);
+  return flags.strict && failed > 0 ? 1 : 0;
+}
