@@ -5,6 +5,7 @@
  * Deterministic: the same options give the same data.
  */
 
+import { summarize as summarizeRun } from "../bench/summary.ts";
 import type {
   EpisodeRecord,
   LlmCallRecord,
@@ -15,7 +16,7 @@ import type {
   TreeRecord,
 } from "../bench/types.ts";
 import type { SearchNode } from "../core/episode.ts";
-import { wilson } from "./format.ts";
+import { Rng } from "../core/rng.ts";
 
 /** Which kind of text a fixture string is, so a test can inject content into chosen places. */
 export type FixtureTextField =
@@ -47,18 +48,6 @@ export interface RunFixtureOptions {
   readonly text?: (field: FixtureTextField, text: string) => string;
 }
 
-/** mulberry32: small, fast and good enough for test data. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Cell = "X" | "O" | ".";
 
 function renderBoard(board: readonly Cell[]): string {
@@ -87,7 +76,8 @@ const cellName = (cell: number): string => `(${Math.floor(cell / 3) + 1},${(cell
 
 export function makeRunData(options: RunFixtureOptions = {}): RunData {
   const tx = options.text ?? ((_field: FixtureTextField, text: string) => text);
-  const random = makeRandom(options.seed ?? 7);
+  const seeded = new Rng(options.seed ?? 7);
+  const random = () => seeded.float();
   const pick = <T>(items: readonly T[]): T => {
     const item = items[Math.floor(random() * items.length)];
     if (item === undefined) throw new Error("pick from an empty list");
@@ -143,7 +133,7 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
         let bestValue = -Infinity;
         for (const cell of candidates) {
           const after = place(board, cell, "O");
-          const value = Math.round((random() * 2 - 1) * 100) / 100;
+          const value = Math.round((random() * 2 - 1) * 100) / 100 + 0 /* no -0: JSON has none */;
           const childId = nodes.length;
           nodes.push({
             id: childId,
@@ -167,7 +157,7 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
               parent: childId,
               action: tx("action", `X ${cellName(reply)}`),
               state: tx("state", renderBoard(replied)),
-              value: Math.round((random() * 2 - 1) * 100) / 100,
+              value: Math.round((random() * 2 - 1) * 100) / 100 + 0,
               visits: 1 + Math.floor(random() * 2),
               reward: 0,
             });
@@ -340,21 +330,12 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
   };
 }
 
-const mean = (xs: readonly number[]): number =>
-  xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-
+/** The summary the runner would write: the bench's own `summarize`, plus the fixture's curves. */
 function summarize(
   manifest: Manifest,
   episodes: readonly EpisodeRecord[],
   curveNames: readonly string[],
 ): Summary {
-  const { config } = manifest;
-  const n = episodes.length;
-  const successes = episodes.filter((e) => e.success).length;
-  const successByStep: number[] = [];
-  for (let t = 1; t <= config.maxSteps; t++) {
-    successByStep.push(n === 0 ? 0 : episodes.filter((e) => e.success && e.steps <= t).length / n);
-  }
   const curves: Record<string, number[]> = {};
   let solved = 0;
   let regret = 0;
@@ -368,35 +349,5 @@ function summarize(
   });
   if (curveNames.includes("success_by_episode")) curves.success_by_episode = running;
   if (curveNames.includes("cumulative_regret")) curves.cumulative_regret = cumulative;
-  return {
-    env: config.env,
-    agent: config.agent,
-    model: config.model,
-    split: config.split,
-    episodes: n,
-    success_rate: n === 0 ? 0 : successes / n,
-    success_ci95: wilson(successes, n),
-    mean_return: mean(episodes.map((e) => e.totalReturn)),
-    mean_steps: mean(episodes.map((e) => e.steps)),
-    llm: {
-      calls: episodes.reduce((s, e) => s + e.llmCalls, 0),
-      input_tokens: episodes.reduce((s, e) => s + e.inputTokens, 0),
-      output_tokens: episodes.reduce((s, e) => s + e.outputTokens, 0),
-      cost_usd: episodes.reduce((s, e) => s + e.costUsd, 0),
-      cache_hits: episodes.reduce((s, e) => s + e.cacheHits, 0),
-    },
-    wall_s: 12.5,
-    success_by_step: successByStep,
-    per_instance: config.instances.map((instance) => {
-      const mine = episodes.filter((e) => e.instance === instance);
-      return {
-        instance,
-        episodes: mine.length,
-        success_rate: mine.length === 0 ? 0 : mine.filter((e) => e.success).length / mine.length,
-        mean_return: mean(mine.map((e) => e.totalReturn)),
-        mean_steps: mean(mine.map((e) => e.steps)),
-      };
-    }),
-    curves,
-  };
+  return summarizeRun(manifest.config, episodes, 12_500, curves);
 }

@@ -1,18 +1,9 @@
 /** Numbers as the report shows them, and the Wilson interval its charts draw. */
+import { wilson } from "../bench/summary.ts";
 import type { Interval } from "../bench/types.ts";
 
-const Z95 = 1.959963984540054;
-
 /** Wilson score interval for `successes` out of `n` at 95%; [0, 1] when there are no trials. */
-export function wilson(successes: number, n: number): Interval {
-  if (!(n > 0)) return { low: 0, high: 1 };
-  const p = Math.min(1, Math.max(0, successes / n));
-  const z2 = Z95 * Z95;
-  const denom = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denom;
-  const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
+export { wilson } from "../bench/summary.ts";
 
 /** Wilson interval from a rate over `n` trials (the success count is recovered by rounding). */
 export function wilsonFromRate(rate: number, n: number): Interval {

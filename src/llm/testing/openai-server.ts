@@ -10,6 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Rng } from "../../core/rng.ts";
 
 /** The parts of a chat-completions request body the server understands (validated from the raw JSON). */
 export interface ChatCompletionBody {
@@ -455,7 +456,7 @@ function countTokens(chars: number): number {
  */
 function fakeLogprobs(content: string, top: number) {
   return tokenize(content).map((token, position) => {
-    const p = 0.3 + 0.69 * (fnv1a(`${position}\u0000${token}`) / 2 ** 32);
+    const p = 0.3 + 0.69 * new Rng(`${position}\u0000${token}`).float();
     const alternatives = [{ token, logprob: Math.log(p), bytes: null }];
     let rest = 1 - p;
     for (let j = 1; j < top; j++) {
@@ -489,7 +490,8 @@ const WORDS = [
 export function defaultRespond(body: ChatCompletionBody, index: number, noise?: string): string {
   const last = body.messages.at(-1)?.content ?? "";
   const key = body.seed !== undefined ? `seed-${body.seed}` : (noise ?? "greedy");
-  const rng = mulberry32(fnv1a(`${last}\u0000${index}\u0000${key}`));
+  const seeded = new Rng(`${last}\u0000${index}\u0000${key}`);
+  const rng = () => seeded.float();
   const schema =
     body.response_format?.type === "json_schema" ? body.response_format.json_schema?.schema : undefined;
   if (schema !== undefined) return JSON.stringify(exampleFor(schema, rng, 0));
@@ -536,24 +538,4 @@ function pick<T>(items: readonly T[], rng: () => number): T {
   const item = items[Math.floor(rng() * items.length)];
   if (item === undefined) throw new Error("pick from an empty list");
   return item;
-}
-
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
