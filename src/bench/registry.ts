@@ -3,9 +3,23 @@ import { createLookaheadAgent } from "../agents/lookahead.ts";
 import { createRandomAgent } from "../agents/random.ts";
 import type { Agent } from "../core/agent.ts";
 import type { Env } from "../core/env.ts";
-import type { ParseResult } from "../core/errors.ts";
-import { UserError } from "../core/errors.ts";
+import { ok, type ParseResult, UserError } from "../core/errors.ts";
 import type { Roles } from "../core/roles.ts";
+import {
+  DEFAULT_SPLIT,
+  TASK as GAME24_TASK,
+  type Game24Data,
+  Game24Env,
+  type Game24Observation,
+  exactRoles as game24ExactRoles,
+  game24Instances,
+  loadGame24,
+  MAX_ATTEMPTS,
+  MAX_PROPOSALS,
+  puzzleById,
+  SPLITS,
+} from "../envs/game24/index.ts";
+import { describeState as describeGame24State, type Game24State } from "../envs/game24/rules.ts";
 import { type Board, renderBoard } from "../envs/tictactoe/board.ts";
 import {
   minimaxOpponent,
@@ -28,6 +42,8 @@ export interface EnvKit<O, A> {
     readonly roles: Roles<unknown, A>;
     readonly stateOf: (observation: O) => unknown;
     readonly describeState: (state: unknown) => string;
+    /** How many candidate actions a planner should ask the exact elite for (the full set where it is small). */
+    readonly breadth?: number;
   };
 }
 
@@ -40,7 +56,7 @@ export interface EnvEntry<O = unknown, A = unknown> {
   readonly maxSteps: number;
   /** Instance ids of a split, and the data files read to list them (hashed into the manifest). */
   instances(split: string, dataDir: string): { ids: string[]; dataFiles: string[] };
-  create(instance: string): Env<O, A>;
+  create(instance: string, dataDir: string): Env<O, A>;
   readonly kit: EnvKit<O, A>;
 }
 
@@ -78,8 +94,41 @@ const tictactoe: EnvEntry<TicTacToeObservation, number> = {
   },
 };
 
+/** Puzzles are loaded once per data folder, not once per episode. */
+const game24Data = new Map<string, Game24Data>();
+
+const game24: EnvEntry<Game24Observation, string> = {
+  name: "game24",
+  description: "Game of 24 (RAFA spec 3.1): a plan of arithmetic steps and an answer, checked line by line",
+  splits: SPLITS,
+  defaultSplit: DEFAULT_SPLIT,
+  maxSteps: MAX_ATTEMPTS,
+  instances: (split, dataDir) => game24Instances(split, dataDir),
+  create(instance, dataDir) {
+    let data = game24Data.get(dataDir);
+    if (!data) {
+      data = loadGame24(dataDir);
+      game24Data.set(dataDir, data);
+    }
+    return new Game24Env(puzzleById(data, instance).numbers);
+  },
+  kit: {
+    task: GAME24_TASK,
+    describe: (o) => o.text,
+    formatAction: (a) => a,
+    parseAction: (text) => ok(text),
+    exact: {
+      roles: game24ExactRoles as Roles<unknown, string>,
+      stateOf: (o) => o.state,
+      describeState: (s) => describeGame24State(s as Game24State),
+      breadth: MAX_PROPOSALS,
+    },
+  },
+};
+
 export const ENVS: ReadonlyMap<string, EnvEntry> = new Map([
   [tictactoe.name, tictactoe as unknown as EnvEntry],
+  [game24.name, game24 as unknown as EnvEntry],
 ]);
 
 export const AGENTS: ReadonlyMap<string, AgentEntry> = new Map(
@@ -94,6 +143,9 @@ export const AGENTS: ReadonlyMap<string, AgentEntry> = new Map(
           name: "lookahead",
           roles: kit.exact.roles,
           stateOf: kit.exact.stateOf,
+          describeState: kit.exact.describeState,
+          formatAction: kit.formatAction,
+          ...(kit.exact.breadth !== undefined ? { breadth: kit.exact.breadth } : {}),
         });
       },
     },

@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Emitter } from "../core/events.ts";
 import { type OpenAIServer, startOpenAIServer } from "../llm/testing/openai-server.ts";
@@ -11,6 +11,7 @@ import { RunStore } from "./store.ts";
 let dir: string;
 let server: OpenAIServer;
 const KEY = "sk-planted-3f9c2a71e5b84d06a1c7";
+const DATA = resolve("../shared/data");
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bayesact-run-"));
@@ -86,6 +87,34 @@ describe("runs on the exact twins", () => {
     const text = (d: string) =>
       readFileSync(join(dir, d, "summary.json"), "utf8").replace(/"wall_s": [0-9.e-]+/, "");
     expect(text("det-a")).toBe(text("det-b"));
+  });
+});
+
+describe("the exact twins through the runner", () => {
+  it("solve the Game of 24 test split: 100/100 in the minimum 4 steps", async () => {
+    const out = join(dir, "game24");
+    const outcome = await startRun({
+      env: "game24",
+      agent: "lookahead",
+      seeds: [1],
+      concurrency: 2,
+      dataDir: DATA,
+      out,
+    });
+    expect(outcome.summary?.episodes).toBe(100);
+    expect(outcome.summary?.success_rate).toBe(1);
+    expect(outcome.summary?.mean_steps).toBe(4);
+    expect(Object.keys(outcome.manifest.dataFiles)).toEqual([join(DATA, "game24", "24.csv")]);
+  });
+
+  it("journal search trees with the states as text", async () => {
+    const out = join(dir, "trees");
+    await startRun({ ...base, seeds: [1], out });
+    const store = RunStore.open(out);
+    const tree = store.trees("minimax#1")[0];
+    await store.close();
+    expect(tree?.nodes[0]?.state).toContain(" | ");
+    expect(tree?.nodes[1]?.action).toMatch(/^[1-9]$/);
   });
 });
 

@@ -159,13 +159,17 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     let success = false;
     let end: string;
     try {
-      const trajectory = await runEpisode(env.create(entry.instance), agent.create(env.kit, model), {
-        seed: entry.seed,
-        maxSteps: config.maxSteps,
-        episodeId: entry.id,
-        signal: stop.signal,
-        events,
-      });
+      const trajectory = await runEpisode(
+        env.create(entry.instance, config.dataDir),
+        agent.create(env.kit, model),
+        {
+          seed: entry.seed,
+          maxSteps: config.maxSteps,
+          episodeId: entry.id,
+          signal: stop.signal,
+          events,
+        },
+      );
       if (trajectory.end === "aborted") {
         store.abandonEpisode(entry.id);
         return;
