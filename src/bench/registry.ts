@@ -6,6 +6,21 @@ import type { Env } from "../core/env.ts";
 import { ok, type ParseResult, UserError } from "../core/errors.ts";
 import type { Roles } from "../core/roles.ts";
 import {
+  BLOCKSWORLD_SPLITS,
+  type BlocksWorldAction,
+  type BlocksWorldData,
+  BlocksWorldEnv,
+  type BlocksWorldObservation,
+  type BlocksWorldState,
+  createExactRoles,
+  loadBlocksWorld,
+  loadPddlFolder,
+  parseActionText,
+  renderAction,
+  renderState,
+  taskText,
+} from "../envs/blocksworld/index.ts";
+import {
   DEFAULT_SPLIT,
   TASK as GAME24_TASK,
   type Game24Data,
@@ -56,8 +71,15 @@ export interface EnvEntry<O = unknown, A = unknown> {
   readonly maxSteps: number;
   /** Instance ids of a split, and the data files read to list them (hashed into the manifest). */
   instances(split: string, dataDir: string): { ids: string[]; dataFiles: string[] };
-  create(instance: string, dataDir: string): Env<O, A>;
-  readonly kit: EnvKit<O, A>;
+  create(instance: string, where: DataRef): Env<O, A>;
+  /** What agents may know; environments whose vocabulary comes from data build it from the data. */
+  kit(where: DataRef): EnvKit<O, A>;
+}
+
+/** Where an environment's data is: the data folder (`--data`) and the split. */
+export interface DataRef {
+  readonly dataDir: string;
+  readonly split: string;
 }
 
 export interface AgentEntry {
@@ -81,7 +103,7 @@ const tictactoe: EnvEntry<TicTacToeObservation, number> = {
   create(instance) {
     return new TicTacToeEnv(instance === "random" ? randomOpponent : minimaxOpponent);
   },
-  kit: {
+  kit: () => ({
     task: TICTACTOE_TASK,
     describe: (o) => o.text,
     formatAction: (a) => String(a),
@@ -91,7 +113,7 @@ const tictactoe: EnvEntry<TicTacToeObservation, number> = {
       stateOf: (o) => o.board,
       describeState: (board) => renderBoard(board as Board),
     },
-  },
+  }),
 };
 
 /** Puzzles are loaded once per data folder, not once per episode. */
@@ -104,7 +126,7 @@ const game24: EnvEntry<Game24Observation, string> = {
   defaultSplit: DEFAULT_SPLIT,
   maxSteps: MAX_ATTEMPTS,
   instances: (split, dataDir) => game24Instances(split, dataDir),
-  create(instance, dataDir) {
+  create(instance, { dataDir }) {
     let data = game24Data.get(dataDir);
     if (!data) {
       data = loadGame24(dataDir);
@@ -112,7 +134,7 @@ const game24: EnvEntry<Game24Observation, string> = {
     }
     return new Game24Env(puzzleById(data, instance).numbers);
   },
-  kit: {
+  kit: () => ({
     task: GAME24_TASK,
     describe: (o) => o.text,
     formatAction: (a) => a,
@@ -123,12 +145,59 @@ const game24: EnvEntry<Game24Observation, string> = {
       describeState: (s) => describeGame24State(s as Game24State),
       breadth: MAX_PROPOSALS,
     },
+  }),
+};
+
+/** Loaded once per (data folder, split). `split` "folder" reads `dataDir` as a folder of PDDL problems. */
+const blocksworldData = new Map<string, BlocksWorldData>();
+
+function loadBlocks({ dataDir, split }: DataRef): BlocksWorldData {
+  const key = `${dataDir}\u0000${split}`;
+  let data = blocksworldData.get(key);
+  if (!data) {
+    data = split === "folder" ? loadPddlFolder(dataDir) : loadBlocksWorld(dataDir, split);
+    blocksworldData.set(key, data);
+  }
+  return data;
+}
+
+const blocksworld: EnvEntry<BlocksWorldObservation, BlocksWorldAction> = {
+  name: "blocksworld",
+  description: "BlocksWorld (RAFA spec 3.2, RAP setting): up to 60 tries of at most max-depth steps each",
+  splits: [...BLOCKSWORLD_SPLITS, "folder"],
+  defaultSplit: "step_4",
+  // 60 tries of at most 6 steps; the environment ends episodes itself.
+  maxSteps: 60 * 6,
+  instances(split, dataDir) {
+    const data = loadBlocks({ dataDir, split });
+    return { ids: data.instances.map((i) => i.id), dataFiles: [...data.files] };
+  },
+  create(instance, where) {
+    const data = loadBlocks(where);
+    return new BlocksWorldEnv(data.instance(instance), data.vocabulary);
+  },
+  kit(where) {
+    const data = loadBlocks(where);
+    const exact = createExactRoles(data.domain);
+    return {
+      task: taskText(data.vocabulary),
+      describe: (o) => `${o.text}\n${o.goalText}`,
+      formatAction: (a) => renderAction(data.vocabulary, a),
+      parseAction: (text) => parseActionText(text, { vocabulary: data.vocabulary }),
+      exact: {
+        roles: exact as Roles<unknown, BlocksWorldAction>,
+        stateOf: (o) => o.state,
+        describeState: (s) => renderState(data.vocabulary, (s as BlocksWorldState).atoms),
+        breadth: 1,
+      },
+    };
   },
 };
 
 export const ENVS: ReadonlyMap<string, EnvEntry> = new Map([
   [tictactoe.name, tictactoe as unknown as EnvEntry],
   [game24.name, game24 as unknown as EnvEntry],
+  [blocksworld.name, blocksworld as unknown as EnvEntry],
 ]);
 
 export const AGENTS: ReadonlyMap<string, AgentEntry> = new Map(

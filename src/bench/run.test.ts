@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +105,47 @@ describe("the exact twins through the runner", () => {
     expect(outcome.summary?.success_rate).toBe(1);
     expect(outcome.summary?.mean_steps).toBe(4);
     expect(Object.keys(outcome.manifest.dataFiles)).toEqual([join(DATA, "game24", "24.csv")]);
+  });
+
+  it("solve BlocksWorld step_4 57/57 and step_6 114/114 with plans of optimal length", async () => {
+    for (const [split, n, length] of [
+      ["step_4", 57, 4],
+      ["step_6", 114, 6],
+    ] as const) {
+      const outcome = await startRun({
+        env: "blocksworld",
+        agent: "lookahead",
+        split,
+        seeds: [1],
+        concurrency: 2,
+        dataDir: DATA,
+        out: join(dir, `bw-${split}`),
+      });
+      expect(outcome.summary?.episodes).toBe(n);
+      expect(outcome.summary?.success_rate).toBe(1);
+      expect(outcome.summary?.mean_steps).toBe(length);
+    }
+  });
+
+  it("run any folder of PDDL problems of the domain (--split folder), lengths from the planner", async () => {
+    const folder = join(dir, "pddl-folder");
+    mkdirSync(folder);
+    const src = join(DATA, "blocksworld");
+    for (const f of ["generated_domain.pddl", "bw_config.yaml"]) copyFileSync(join(src, f), join(folder, f));
+    for (const n of [1, 2, 3])
+      copyFileSync(join(src, "generated_basic", `instance-${n}.pddl`), join(folder, `instance-${n}.pddl`));
+    const outcome = await startRun({
+      env: "blocksworld",
+      agent: "lookahead",
+      split: "folder",
+      seeds: [1],
+      concurrency: 1,
+      dataDir: folder,
+      out: join(dir, "bw-folder"),
+    });
+    expect(outcome.summary?.episodes).toBe(3);
+    expect(outcome.summary?.success_rate).toBe(1);
+    expect(Object.keys(outcome.manifest.dataFiles).length).toBeGreaterThanOrEqual(4);
   });
 
   it("journal search trees with the states as text", async () => {

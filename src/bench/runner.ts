@@ -79,6 +79,8 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   const flushMs = options.flushMs ?? 2000;
   const started = performance.now();
   const entries = grid(config);
+  const where = { dataDir: config.dataDir, split: config.split };
+  const kit = env.kit(where);
   store.resetUnfinished();
   const done = store.doneIds();
   const pending = entries.filter((e) => !done.has(e.id));
@@ -129,12 +131,12 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       store.journalStep({
         episodeId: entry.id,
         t: step.t,
-        observation: env.kit.describe(step.observation),
+        observation: kit.describe(step.observation),
         action: step.actionText,
         reward: step.reward,
         feedback: step.feedback,
         done: step.done,
-        nextObservation: env.kit.describe(step.nextObservation),
+        nextObservation: kit.describe(step.nextObservation),
         ...(step.info ? { info: step.info } : {}),
       });
       maybeFlush();
@@ -159,17 +161,13 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     let success = false;
     let end: string;
     try {
-      const trajectory = await runEpisode(
-        env.create(entry.instance, config.dataDir),
-        agent.create(env.kit, model),
-        {
-          seed: entry.seed,
-          maxSteps: config.maxSteps,
-          episodeId: entry.id,
-          signal: stop.signal,
-          events,
-        },
-      );
+      const trajectory = await runEpisode(env.create(entry.instance, where), agent.create(kit, model), {
+        seed: entry.seed,
+        maxSteps: config.maxSteps,
+        episodeId: entry.id,
+        signal: stop.signal,
+        events,
+      });
       if (trajectory.end === "aborted") {
         store.abandonEpisode(entry.id);
         return;
