@@ -159,7 +159,9 @@ function barSpec(title: string, yTitle: string, values: { arm: string; value: nu
 
 /** Each arm's legend name carries its fitted slope, so a reader can check the theorem against the plot. */
 export function armLabel(arm: ArmResult): string {
-  return `${arm.name} (slope ${formatNumber(arm.slope, 2)})`;
+  return Number.isFinite(arm.slope)
+    ? `${arm.name} (slope ${formatNumber(arm.slope, 2)})`
+    : `${arm.name} (no regret)`;
 }
 
 export async function renderTheoryReport(result: ExperimentResult): Promise<string> {

@@ -2,10 +2,17 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../../core/errors.ts";
 import { writeJson } from "../files.ts";
+import { gridworldExperiment } from "./gridworld.ts";
+import { pretrainErrorExperiment } from "./pretrain-error.ts";
+import { probeTrapExperiment } from "./probe-trap.ts";
 import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "./types.ts";
 
 /** Every experiment of the theory lab, in the order `all` runs them. */
-export const EXPERIMENTS: readonly TheoryExperiment[] = [];
+export const EXPERIMENTS: readonly TheoryExperiment[] = [
+  probeTrapExperiment as unknown as TheoryExperiment,
+  pretrainErrorExperiment as unknown as TheoryExperiment,
+  gridworldExperiment as unknown as TheoryExperiment,
+];
 
 export function experiment(name: string): TheoryExperiment {
   const found = EXPERIMENTS.find((e) => e.name === name);
