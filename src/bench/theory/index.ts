@@ -2,9 +2,12 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../../core/errors.ts";
 import { writeJson } from "../files.ts";
+import { banditExperiment } from "./bandit.ts";
 import { gridworldExperiment } from "./gridworld.ts";
+import { linearBanditExperiment } from "./linear-bandit.ts";
 import { pretrainErrorExperiment } from "./pretrain-error.ts";
 import { probeTrapExperiment } from "./probe-trap.ts";
+import { riverswimExperiment } from "./riverswim.ts";
 import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "./types.ts";
 
 /** Every experiment of the theory lab, in the order `all` runs them. */
@@ -12,6 +15,9 @@ export const EXPERIMENTS: readonly TheoryExperiment[] = [
   probeTrapExperiment as unknown as TheoryExperiment,
   pretrainErrorExperiment as unknown as TheoryExperiment,
   gridworldExperiment as unknown as TheoryExperiment,
+  banditExperiment as unknown as TheoryExperiment,
+  linearBanditExperiment as unknown as TheoryExperiment,
+  riverswimExperiment as unknown as TheoryExperiment,
 ];
 
 export function experiment(name: string): TheoryExperiment {
