@@ -2,12 +2,15 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
 import { createModel } from "../llm/create.ts";
+import { writeTinyLlamaGguf } from "../llm/llamacpp/tiny-model.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import type { Capabilities } from "../llm/types.ts";
 import type { Output } from "./output.ts";
 
 export interface DoctorOptions {
   model?: string;
+  /** Write the generated tiny GGUF model here and probe it (a smoke test of the local-model path). */
+  tinyGguf?: string;
   json: boolean;
   timeoutMs: number;
 }
@@ -52,6 +55,12 @@ export async function runDoctor(
     nodeLlamaCpp: resolvable("node-llama-cpp") ? "installed" : "not installed",
     data: { path: dataPath, found: existsSync(dataPath) },
   };
+  if (options.tinyGguf !== undefined) {
+    // Byte-level tokens make prompts long (one token per byte): give the smoke-test model room for real prompts.
+    const written = await writeTinyLlamaGguf(resolve(options.tinyGguf), { contextLength: 8192 });
+    output.err(`wrote ${written.path} (${written.sizeBytes} bytes, random weights, byte-level vocabulary)`);
+    options.model ??= `llamacpp:${written.path}?threads=1&ctx=8192`;
+  }
   if (options.model !== undefined) {
     const spec = parseModelSpec(options.model);
     const model = createModel(spec, { timeoutMs: options.timeoutMs, retry: { maxRetries: 1 } });

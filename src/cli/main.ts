@@ -116,9 +116,13 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .command("doctor")
     .description("check this machine and, with --model, probe what a model endpoint supports")
     .option("--model <spec>", "model spec, e.g. openai-compatible:http://127.0.0.1:8000/v1#qwen")
+    .option(
+      "--tiny-gguf <path>",
+      "write a tiny random-weight GGUF model there and probe it (checks node-llama-cpp)",
+    )
     .option("--timeout-ms <n>", "per-request timeout for the probe", zodArg(Int.min(100)), 30_000)
     .option("--json", "print the report as JSON", false)
-    .action(async (opts: { model?: string; timeoutMs: number; json: boolean }) => {
+    .action(async (opts: { model?: string; tinyGguf?: string; timeoutMs: number; json: boolean }) => {
       await runDoctor(VERSION, opts, output);
     });
 

@@ -35,7 +35,22 @@ export function experiment(name: string): TheoryExperiment {
 
 /** Validate raw CLI parameters against an experiment's schema: one line per mistake. */
 export function parseParams(exp: TheoryExperiment, raw: Record<string, unknown>): Record<string, unknown> {
-  const parsed = exp.params.safeParse(raw);
+  let parsed = exp.params.safeParse(raw);
+  // A single value where the schema wants a list (`--Ks 4`) means a one-element list.
+  const wantsList = parsed.success
+    ? []
+    : parsed.error.issues.filter(
+        (i) =>
+          i.code === "invalid_type" &&
+          i.expected === "array" &&
+          i.path.length === 1 &&
+          !Array.isArray(raw[String(i.path[0])]),
+      );
+  if (wantsList.length > 0) {
+    const fixed = { ...raw };
+    for (const issue of wantsList) fixed[String(issue.path[0])] = [raw[String(issue.path[0])]];
+    parsed = exp.params.safeParse(fixed);
+  }
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? `--${issue.path.join(".")}` : "parameters";
