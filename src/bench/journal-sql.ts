@@ -35,8 +35,8 @@ export class BatchWriter {
     );
     this.insertDone = db.prepare(
       `INSERT OR REPLACE INTO episodes (id, idx, instance, seed, status, success, total_return, steps, end_reason,
-        llm_calls, input_tokens, output_tokens, cost_usd, cache_hits, wall_ms)
-        VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        llm_calls, input_tokens, output_tokens, cost_usd, cache_hits, wall_ms, curves)
+        VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertStep = db.prepare(
       `INSERT INTO steps (episode_id, t, observation, action, reward, feedback, done, next_observation, info)
@@ -119,6 +119,7 @@ export class BatchWriter {
         r.costUsd,
         r.cacheHits,
         r.wallMs,
+        r.curves === undefined ? null : JSON.stringify(r.curves),
       );
     }
   }

@@ -72,8 +72,20 @@ export interface EnvEntry<O = unknown, A = unknown> {
   /** Instance ids of a split, and the data files read to list them (hashed into the manifest). */
   instances(split: string, dataDir: string): { ids: string[]; dataFiles: string[] };
   create(instance: string, where: DataRef): Env<O, A>;
+  /**
+   * The environment's own per-episode series from its steps (e.g. BlocksWorld: solved by try k). `summary.json`
+   * averages them across episodes, padding shorter series with their last value, so series should be cumulative.
+   */
+  curves?(steps: readonly EpisodeStep[], success: boolean): Record<string, number[]>;
   /** What agents may know; environments whose vocabulary comes from data build it from the data. */
   kit(where: DataRef): EnvKit<O, A>;
+}
+
+/** What `curves` sees of each step. */
+export interface EpisodeStep {
+  readonly reward: number;
+  readonly done: boolean;
+  readonly info?: Readonly<Record<string, unknown>>;
 }
 
 /** Where an environment's data is: the data folder (`--data`) and the split. */
@@ -168,6 +180,14 @@ const blocksworld: EnvEntry<BlocksWorldObservation, BlocksWorldAction> = {
   defaultSplit: "step_4",
   // 60 tries of at most 6 steps; the environment ends episodes itself.
   maxSteps: 60 * 6,
+  curves(steps, success) {
+    // solved_by_try[k − 1] = 1 when the goal was reached within k tries: the paper's success-against-tries curve.
+    // Every step carries its try number; padding with the last value extends a solved episode's 1 to later tries.
+    const tried = steps.at(-1)?.info?.try;
+    const tries = typeof tried === "number" ? tried : 1;
+    return { solved_by_try: Array.from({ length: tries }, (_, k) => (success && k + 1 === tries ? 1 : 0)) };
+  },
+
   instances(split, dataDir) {
     const data = loadBlocks({ dataDir, split });
     return { ids: data.instances.map((i) => i.id), dataFiles: [...data.files] };

@@ -4,7 +4,7 @@ import { isLlmError, type LlmError } from "../llm/errors.ts";
 import type { PriceTable } from "../llm/middleware/usage.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { type EpisodeLlmTally, withJournal } from "./journal.ts";
-import type { AgentEntry, EnvEntry } from "./registry.ts";
+import type { AgentEntry, EnvEntry, EpisodeStep } from "./registry.ts";
 import type { RunStore } from "./store.ts";
 import { summarize } from "./summary.ts";
 import type { EpisodeRecord, RunConfig, Summary } from "./types.ts";
@@ -123,7 +123,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
         lastFlush = performance.now();
       }
     };
-    const steps: { reward: number }[] = [];
+    const steps: EpisodeStep[] = [];
     events.on("step", ({ step }) => {
       steps.push(step);
       t = step.t + 1;
@@ -205,6 +205,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       costUsd: tally.costUsd,
       cacheHits: tally.cacheHits,
       wallMs: performance.now() - episodeStarted,
+      ...(env.curves ? { curves: env.curves(steps, success) } : {}),
     };
     track(store.finishEpisode(record), () => {
       doneCount += 1;

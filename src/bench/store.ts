@@ -30,7 +30,8 @@ CREATE TABLE episodes (
   id TEXT PRIMARY KEY, idx INTEGER NOT NULL, instance TEXT NOT NULL, seed INTEGER NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('running', 'done')),
   success INTEGER, total_return REAL, steps INTEGER, end_reason TEXT,
-  llm_calls INTEGER, input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, cache_hits INTEGER, wall_ms REAL
+  llm_calls INTEGER, input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, cache_hits INTEGER, wall_ms REAL,
+  curves TEXT
 );
 CREATE TABLE steps (
   episode_id TEXT NOT NULL, t INTEGER NOT NULL, observation TEXT NOT NULL, action TEXT NOT NULL,
@@ -276,6 +277,7 @@ export class RunStore {
       costUsd: r.cost_usd,
       cacheHits: r.cache_hits,
       wallMs: r.wall_ms,
+      ...(r.curves === null ? {} : { curves: JSON.parse(r.curves) as Record<string, number[]> }),
     }));
   }
 
@@ -355,6 +357,7 @@ interface EpisodeRow {
   cost_usd: number;
   cache_hits: number;
   wall_ms: number;
+  curves: string | null;
 }
 interface StepRow {
   episode_id: string;

@@ -21,6 +21,24 @@ function tidy(x: number): number {
 }
 
 /**
+ * Mean of the episodes' own curves, index by index; a shorter series counts with its last value (curves are
+ * cumulative, e.g. solved within k tries), so every episode counts at every index.
+ */
+export function meanCurves(episodes: readonly EpisodeRecord[]): Record<string, number[]> {
+  const names = new Set<string>();
+  for (const e of episodes) for (const name of Object.keys(e.curves ?? {})) names.add(name);
+  const out: Record<string, number[]> = {};
+  for (const name of [...names].sort()) {
+    const series = episodes.map((e) => e.curves?.[name] ?? []).filter((s) => s.length > 0);
+    const length = Math.max(...series.map((s) => s.length));
+    out[name] = Array.from({ length }, (_, i) =>
+      tidy(series.reduce((sum, s) => sum + (s[Math.min(i, s.length - 1)] ?? 0), 0) / series.length),
+    );
+  }
+  return out;
+}
+
+/**
  * `summary.json` from the finished episodes (in grid order, so the result does not depend on which episode finished
  * first). Everything except `wall_s` is a pure function of the config and the episodes.
  */
@@ -28,7 +46,7 @@ export function summarize(
   config: RunConfig,
   episodes: readonly EpisodeRecord[],
   wallMs: number,
-  curves: Readonly<Record<string, readonly number[]>> = {},
+  curves: Readonly<Record<string, readonly number[]>> = meanCurves(episodes),
 ): Summary {
   const n = episodes.length;
   const successes = episodes.filter((e) => e.success).length;

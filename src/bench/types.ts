@@ -65,6 +65,8 @@ export interface EpisodeRecord {
   readonly costUsd: number;
   readonly cacheHits: number;
   readonly wallMs: number;
+  /** The environment's own per-episode series (e.g. solved by try k), averaged into `summary.curves`. */
+  readonly curves?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface StepRecord {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { meanCurves, wilson } from "./summary.ts";
+import type { EpisodeRecord } from "./types.ts";
+
+function episode(curves?: Record<string, number[]>): EpisodeRecord {
+  return {
+    id: "x#1",
+    index: 0,
+    instance: "x",
+    seed: 1,
+    status: "done",
+    success: true,
+    totalReturn: 1,
+    steps: 1,
+    end: "done",
+    llmCalls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    cacheHits: 0,
+    wallMs: 0,
+    ...(curves ? { curves } : {}),
+  };
+}
+
+describe("summary", () => {
+  it("averages episode curves index by index, a short series counting with its last value", () => {
+    const mean = meanCurves([episode({ solved: [0, 1] }), episode({ solved: [0, 0, 0, 0] }), episode()]);
+    expect(mean).toEqual({ solved: [0, 0.5, 0.5, 0.5] });
+  });
+  it("Wilson intervals stay inside [0, 1] at the edges", () => {
+    expect(wilson(0, 10).low).toBe(0);
+    expect(wilson(10, 10).high).toBe(1);
+    const mid = wilson(5, 10);
+    expect(mid.low).toBeCloseTo(0.2366, 3);
+    expect(mid.high).toBeCloseTo(0.7634, 3);
+    expect(wilson(0, 0)).toEqual({ low: 0, high: 1 });
+  });
+});
