@@ -5,16 +5,20 @@ import { writeJson } from "../files.ts";
 import { banditExperiment } from "./bandit.ts";
 import { gridworldExperiment } from "./gridworld.ts";
 import { linearBanditExperiment } from "./linear-bandit.ts";
+import { multiAgentExperiment } from "./multi-agent.ts";
 import { pretrainErrorExperiment } from "./pretrain-error.ts";
 import { probeTrapExperiment } from "./probe-trap.ts";
 import { riverswimExperiment } from "./riverswim.ts";
 import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "./types.ts";
+import { worldModelExperiment } from "./world-model.ts";
 
 /** Every experiment of the theory lab, in the order `all` runs them. */
 export const EXPERIMENTS: readonly TheoryExperiment[] = [
   probeTrapExperiment as unknown as TheoryExperiment,
   pretrainErrorExperiment as unknown as TheoryExperiment,
   gridworldExperiment as unknown as TheoryExperiment,
+  worldModelExperiment as unknown as TheoryExperiment,
+  multiAgentExperiment as unknown as TheoryExperiment,
   banditExperiment as unknown as TheoryExperiment,
   linearBanditExperiment as unknown as TheoryExperiment,
   riverswimExperiment as unknown as TheoryExperiment,
