@@ -66,6 +66,24 @@ describe("bayesact theory through the CLI", () => {
       expect(validity.length).toBeGreaterThan(0);
       expect(validity.every((c) => c.pass)).toBe(true);
       expect(existsSync(join(dir, "out", "report.html"))).toBe(true);
+      // The singular names one value of a list parameter (--K for Ks), as the issue writes it.
+      const alias = bufferOutput();
+      const small = [
+        "--seeds",
+        "2",
+        "--horizon",
+        "50",
+        "--horizons",
+        "20,50",
+        "--sweepEpsilons",
+        "0.1",
+        "--negativeControl",
+        "false",
+      ];
+      expect(
+        await main(["theory", "probe-trap", "--K", "3", ...small, "--out", join(dir, "k3")], alias),
+      ).toBe(0);
+      expect(alias.stdout.join("\n")).toContain("bail-exact K=3");
       // A list parameter given one value is a one-element list; a bad one is one line, exit 2.
       const bad = bufferOutput();
       expect(await main(["theory", "probe-trap", "--Ks", "1"], bad)).toBe(2);

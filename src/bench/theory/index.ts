@@ -38,7 +38,8 @@ export function experiment(name: string): TheoryExperiment {
 }
 
 /** Validate raw CLI parameters against an experiment's schema: one line per mistake. */
-export function parseParams(exp: TheoryExperiment, raw: Record<string, unknown>): Record<string, unknown> {
+export function parseParams(exp: TheoryExperiment, rawIn: Record<string, unknown>): Record<string, unknown> {
+  const raw = withPluralAliases(exp, rawIn);
   let parsed = exp.params.safeParse(raw);
   // A single value where the schema wants a list (`--Ks 4`) means a one-element list.
   const wantsList = parsed.success
@@ -59,6 +60,23 @@ export function parseParams(exp: TheoryExperiment, raw: Record<string, unknown>)
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? `--${issue.path.join(".")}` : "parameters";
   throw new UserError(`${exp.name}: ${where}: ${issue?.message ?? "invalid"}`, { category: "bad_option" });
+}
+
+/**
+ * `--K 4` where the experiment takes a list `Ks` (and `--delta` for `deltas`): the singular names one value of the
+ * list, as the issue's examples write it.
+ */
+function withPluralAliases(exp: TheoryExperiment, raw: Record<string, unknown>): Record<string, unknown> {
+  const shape = (exp.params as unknown as { shape?: Record<string, unknown> }).shape;
+  if (!shape) return raw;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const plural = `${key}s`;
+    if (!(key in shape) && plural in shape && !(plural in raw))
+      out[plural] = Array.isArray(value) ? value : [value];
+    else out[key] = value;
+  }
+  return out;
 }
 
 /** Run one experiment and write `dir/result.json`; the caller writes the report. */
