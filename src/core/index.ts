@@ -6,5 +6,14 @@ export { BayesactError, fail, ok, type ParseResult, UserError } from "./errors.t
 export { Emitter, type EventMap, type Listener } from "./events.ts";
 export { Memory } from "./memory.ts";
 export { Rng } from "./rng.ts";
-export type { Critic, Elite, Prediction, RoleContext, Roles, WorldModel } from "./roles.ts";
+export type {
+  Critic,
+  Elite,
+  Experience,
+  Learner,
+  Prediction,
+  RoleContext,
+  Roles,
+  WorldModel,
+} from "./roles.ts";
 export type { EpisodeEnd, Step, Trajectory } from "./trajectory.ts";

@@ -36,3 +36,37 @@ export interface Roles<S, A> {
   readonly model: WorldModel<S, A>;
   readonly critic: Critic<S>;
 }
+
+/**
+ * One real transition in RAFA's memory buffer D_t: what the agent saw, did, expected and got. Learners turn a
+ * prefix of these (D_{t_k}, frozen at the last switch) into the roles used for planning.
+ */
+export interface Experience<S, A> {
+  /** Step index within the episode (0-based). */
+  readonly t: number;
+  /** The planner state the agent acted from. */
+  readonly state: S;
+  /** The planner action whose consequences were observed (the plan's first action). */
+  readonly action: A;
+  /** The environment action's text (for Game of 24, possibly the whole submitted plan). */
+  readonly actionText: string;
+  /** What the model of that epoch predicted for (state, action), when it was asked. */
+  readonly predicted?: Prediction<S>;
+  /** The planner state observed after acting. */
+  readonly next: S;
+  readonly reward: number;
+  readonly done: boolean;
+  readonly feedback: string;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The learner (RAFA spec §1.1): turns the memory buffer into the roles used for planning. With an LLM it writes
+ * reflections into the prompts; its exact twin is a posterior update; an imperfect twin corrects its corrupted
+ * answers with what the feedback revealed.
+ */
+export interface Learner<S, A> {
+  learn(memory: readonly Experience<S, A>[], ctx: RoleContext): Roles<S, A> | Promise<Roles<S, A>>;
+  /** Posterior entropy (nats) given a memory, for entropy-drop switching. */
+  entropy?(memory: readonly Experience<S, A>[]): number;
+}
