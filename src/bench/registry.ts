@@ -60,6 +60,8 @@ export interface EnvKit<O, A> {
     /** How many candidate actions a planner should ask the exact elite for (the full set where it is small). */
     readonly breadth?: number;
   };
+  /** RAFA and its baselines on this environment, when it has them. */
+  readonly rafa?: RafaKit<O, A>;
 }
 
 export interface EnvEntry<O = unknown, A = unknown> {
@@ -97,10 +99,42 @@ export interface DataRef {
 export interface AgentEntry {
   readonly name: string;
   readonly description: string;
-  /** `exact`: runs on the exact twins only; `llm`: needs a model spec; `none`: uses no model. */
-  readonly model: "exact" | "llm" | "none";
-  create<O, A>(kit: EnvKit<O, A>, model: LanguageModel | undefined): Agent<O, A>;
+  /**
+   * `exact`: runs on the exact twins only; `llm`: needs a model spec; `none`: uses no model; `any`: the exact twins
+   * by default (imperfect twins with `--opt roles=imperfect`), or an LLM spec.
+   */
+  readonly model: "exact" | "llm" | "none" | "any";
+  create<O, A>(
+    kit: EnvKit<O, A>,
+    model: LanguageModel | undefined,
+    options: Readonly<Record<string, unknown>>,
+  ): Agent<O, A>;
 }
+
+/** RAFA and its baselines for one environment (built in `bench/rafa/<env>.ts`, where agents meet environments). */
+export interface RafaKit<O, A> {
+  /** The agents this environment supports, by name (rafa, tot, reflexion, react, rap). */
+  readonly agents: readonly string[];
+  create(
+    name: string,
+    setup: { readonly model: LanguageModel | undefined; readonly options: Readonly<Record<string, unknown>> },
+  ): Agent<O, A>;
+}
+
+/** The RAFA-family agents: each environment's kit decides how it plays them. */
+const RAFA_FAMILY: readonly { name: string; description: string }[] = [
+  {
+    name: "rafa",
+    description: "RAFA: learn from memory, plan a long future, act only the first action, replan",
+  },
+  { name: "tot", description: "Tree of Thoughts: the same search, no memory across attempts" },
+  {
+    name: "reflexion",
+    description: "Reflexion: one sampled plan per attempt plus verbal reflections in memory",
+  },
+  { name: "react", description: "ReAct: one step at a time from the observation, no lookahead" },
+  { name: "rap", description: "RAP: open-loop MCTS on the model (no real transitions during planning)" },
+];
 
 const tictactoe: EnvEntry<TicTacToeObservation, number> = {
   name: "tictactoe",
@@ -247,6 +281,22 @@ export const AGENTS: ReadonlyMap<string, AgentEntry> = new Map(
         return createDirectAgent({ model, ...kit });
       },
     },
+    ...RAFA_FAMILY.map((entry) => ({
+      ...entry,
+      model: "any" as const,
+      create<O, A>(
+        kit: EnvKit<O, A>,
+        model: LanguageModel | undefined,
+        options: Readonly<Record<string, unknown>>,
+      ): Agent<O, A> {
+        if (!kit.rafa?.agents.includes(entry.name)) {
+          throw new UserError(`this environment has no "${entry.name}" agent yet`, {
+            category: "bad_option",
+          });
+        }
+        return kit.rafa.create(entry.name, { model, options });
+      },
+    })),
     {
       name: "random",
       description: "uniformly random legal actions",

@@ -159,6 +159,28 @@ describe("the exact twins through the runner", () => {
   });
 });
 
+describe("setup mistakes", () => {
+  it("an agent rejecting its options stops the run instead of recording failed episodes", async () => {
+    const { executeRun } = await import("./runner.ts");
+    const { agentEntry, envEntry } = await import("./registry.ts");
+    const { resolveConfig } = await import("./run.ts");
+    const { UserError } = await import("../core/errors.ts");
+    const config = resolveConfig({ ...base, seeds: [1, 2] });
+    const store = RunStore.create(join(dir, "setup-error"), "x");
+    const picky = {
+      ...agentEntry("random"),
+      create: () => {
+        throw new UserError("unknown option --opt breadth=zero");
+      },
+    };
+    await expect(executeRun({ store, config, env: envEntry("tictactoe"), agent: picky })).rejects.toThrow(
+      /breadth=zero/,
+    );
+    expect(store.episodes()).toEqual([]);
+    await store.close();
+  });
+});
+
 describe("runs with a language model", () => {
   it("journal every call; the planted API key appears in no file the run writes", async () => {
     const env = { BAYESACT_API_KEY: KEY, OPENAI_API_KEY: KEY };

@@ -55,6 +55,7 @@ export function resolveConfig(o: NewRun): RunConfig {
   const agent = agentEntry(o.agent);
   let model = o.model ?? (agent.model === "llm" ? undefined : "exact");
   if (agent.model === "none") model = "none";
+  else if (agent.model === "any") model ??= "exact";
   else if (model === undefined)
     throw new UserError(`agent ${agent.name} needs --model SPEC`, { category: "bad_option" });
   else if (agent.model === "exact" && model !== "exact") {
@@ -73,6 +74,17 @@ export function resolveConfig(o: NewRun): RunConfig {
     throw new UserError(`unknown split "${split}" for ${env.name} (known: ${env.splits.join(", ")})`, {
       category: "bad_option",
     });
+  }
+  if (agent.model === "any") {
+    const kit = env.kit({ dataDir: o.dataDir, split });
+    if (!kit.rafa?.agents.includes(agent.name)) {
+      throw new UserError(
+        `${env.name} has no "${agent.name}" agent yet (it has: ${kit.rafa?.agents.join(", ") || "none"})`,
+        {
+          category: "bad_option",
+        },
+      );
+    }
   }
   let { ids } = env.instances(split, o.dataDir);
   if (o.episodes !== undefined) ids = ids.slice(0, o.episodes);

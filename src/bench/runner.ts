@@ -1,4 +1,5 @@
 import { type CoreEvents, runEpisode } from "../core/episode.ts";
+import { BayesactError } from "../core/errors.ts";
 import { Emitter } from "../core/events.ts";
 import { isLlmError, type LlmError } from "../llm/errors.ts";
 import type { PriceTable } from "../llm/middleware/usage.ts";
@@ -161,13 +162,17 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     let success = false;
     let end: string;
     try {
-      const trajectory = await runEpisode(env.create(entry.instance, where), agent.create(kit, model), {
-        seed: entry.seed,
-        maxSteps: config.maxSteps,
-        episodeId: entry.id,
-        signal: stop.signal,
-        events,
-      });
+      const trajectory = await runEpisode(
+        env.create(entry.instance, where),
+        agent.create(kit, model, config.options),
+        {
+          seed: entry.seed,
+          maxSteps: config.maxSteps,
+          episodeId: entry.id,
+          signal: stop.signal,
+          events,
+        },
+      );
       if (trajectory.end === "aborted") {
         store.abandonEpisode(entry.id);
         return;
@@ -179,10 +184,14 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
         store.abandonEpisode(entry.id);
         return;
       }
-      if (isLlmError(error) && stopsTheRun(error)) {
+      // A mistake in the setup (a user-facing error: an option the agent rejects, data that cannot be read) is
+      // not the agent's result: it stops the run, which stays resumable.
+      const setupError = error instanceof BayesactError && error.userFacing && !isLlmError(error);
+      if (setupError || (isLlmError(error) && stopsTheRun(error))) {
         store.abandonEpisode(entry.id);
-        if (error.category === "budget_exceeded") stopReason ??= { status: "budget", reason: error.message };
-        else fatal ??= error;
+        if (isLlmError(error) && error.category === "budget_exceeded") {
+          stopReason ??= { status: "budget", reason: error.message };
+        } else fatal ??= error;
         stop.abort();
         return;
       }

@@ -5,6 +5,7 @@ import { UserError } from "../core/errors.ts";
 import { Emitter } from "../core/events.ts";
 import { loadPriceTable, UsageMeter } from "../llm/middleware/usage.ts";
 import type { Output } from "./output.ts";
+import { parseOptions } from "./params.ts";
 import { showProgress, wantsLiveBar } from "./progress.ts";
 import { reportCommand } from "./report.ts";
 
@@ -41,6 +42,7 @@ export interface BenchFlags {
   cacheOnly: boolean;
   data: string;
   out?: string;
+  opt: string[];
 }
 
 /** The report of a finished run; a failure to render it does not undo the run, so it is reported, not thrown. */
@@ -124,6 +126,7 @@ export async function benchCommand(envName: string, flags: BenchFlags, output: O
           },
           dataDir: flags.data,
           ...(flags.out !== undefined ? { out: flags.out } : {}),
+          options: parseOptions(flags.opt),
         },
         ctx,
       ),

@@ -65,6 +65,7 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .option("--cache-only", "answer only from the cache; a miss is an error", false)
     .option("--data <dir>", "benchmark data folder", "../shared/data")
     .option("--out <dir>", "run folder (default runs/<run id>)")
+    .option("--opt <key=value...>", "agent and environment options, e.g. --opt roles=imperfect rate=0.3", [])
     .action(async (env: string, flags: BenchFlags) => {
       exit.code = await benchCommand(env, flags, output);
     });

@@ -6,6 +6,7 @@ import { createModel } from "../llm/create.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { writeTheoryReport } from "../report/theory.ts";
 import type { Output } from "./output.ts";
+import { parseValue } from "./params.ts";
 
 export interface TheoryFlags {
   seeds?: number;
@@ -36,20 +37,9 @@ export function parseExtraParams(args: readonly string[]): Record<string, unknow
         i++;
       }
     }
-    params[key] = convert(value);
+    params[key] = parseValue(value);
   }
   return params;
-}
-
-function convert(value: string): unknown {
-  if (value === "true") return true;
-  if (value === "false") return false;
-  const num = (s: string) => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : undefined);
-  if (value.includes(",")) {
-    const parts = value.split(",").map(num);
-    return parts.every((p) => p !== undefined) ? parts : value;
-  }
-  return num(value) ?? value;
 }
 
 function printResult(result: ExperimentResult, dir: string, output: Output): void {

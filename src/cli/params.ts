@@ -1,0 +1,28 @@
+import { UserError } from "../core/errors.ts";
+
+/** A command-line value: `true`/`false` booleans, numbers, `a,b,c` lists of numbers, else the text itself. */
+export function parseValue(value: string): unknown {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  const num = (s: string) => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : undefined);
+  if (value.includes(",")) {
+    const parts = value.split(",").map(num);
+    return parts.every((p) => p !== undefined) ? parts : value;
+  }
+  return num(value) ?? value;
+}
+
+/** `--opt key=value` pairs (repeatable) as an options object; kebab-case keys become camelCase. */
+export function parseOptions(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(pair);
+    if (!m?.[1] || m[2] === undefined) {
+      throw new UserError(`bad --opt "${pair}": use key=value, e.g. --opt roles=imperfect`, {
+        category: "bad_option",
+      });
+    }
+    out[m[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = parseValue(m[2]);
+  }
+  return out;
+}
