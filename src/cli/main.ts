@@ -6,6 +6,7 @@ import { VERSION } from "../version.ts";
 import { type BenchFlags, benchCommand, resumeCommand } from "./bench.ts";
 import { runDemo } from "./demo.ts";
 import { runDoctor } from "./doctor.ts";
+import { addEvalCommand } from "./eval.ts";
 import { type Output, stdio } from "./output.ts";
 import { reportCommand } from "./report.ts";
 import { type TheoryFlags, theoryCommand } from "./theory.ts";
@@ -69,6 +70,10 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .action(async (env: string, flags: BenchFlags) => {
       exit.code = await benchCommand(env, flags, output);
     });
+
+  addEvalCommand(program, output, (code) => {
+    exit.code = code;
+  });
 
   program
     .command("resume")

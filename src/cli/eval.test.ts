@@ -1,0 +1,231 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UserError } from "../core/errors.ts";
+import { loadApiBank } from "../envs/apibank/data.ts";
+import { llmPredictor } from "../envs/apibank/evaluate.ts";
+import { levelPoints, pointPrompt } from "../envs/apibank/points.ts";
+import { writeTinyLlamaGguf } from "../llm/llamacpp/tiny-model.ts";
+import { withRecorder } from "../llm/providers/replay.ts";
+import { MockLanguageModel } from "../llm/testing/mock.ts";
+import { addEvalCommand, type EvalFlags, evalCommand } from "./eval.ts";
+import { bufferOutput } from "./output.ts";
+
+const DATA_DIR = fileURLToPath(new URL("../../../shared/data", import.meta.url));
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "bayesact-eval-"));
+  // Fails every test here with the loader's one-line message (path included) when the shared data is missing.
+  loadApiBank(DATA_DIR);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run `bayesact eval …` through the command definition the lead wires into main.ts. */
+async function cli(args: string[]) {
+  const output = bufferOutput();
+  let code = -1;
+  const program = new Command().exitOverride().configureOutput({ writeErr: (s) => output.err(s.trimEnd()) });
+  addEvalCommand(program, output, (c) => {
+    code = c;
+  });
+  await program.parseAsync(["eval", "apibank", "--data", DATA_DIR, ...args], { from: "user" });
+  return { code, ...output };
+}
+
+function json(path: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+}
+
+function lines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe("bayesact eval apibank --model exact", () => {
+  it("writes a run folder: manifest with data hashes, summary, predictions, journal, report", async () => {
+    const out = join(dir, "exact-l2");
+    const r = await cli(["--model", "exact", "--level", "2", "--out", out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout[0]).toBe(
+      "apibank level 2 / exact: API calls 135/135 (100.00%), ROUGE-L 1.0000 over 103 responses",
+    );
+    const summary = json(join(out, "summary.json"));
+    expect(summary).toMatchObject({ level: 2, points: 135, call_accuracy: 1, rouge_l: 1 });
+    expect(Object.keys(summary.errors as object)).toContain("api_hallucination");
+    const manifest = json(join(out, "manifest.json"));
+    const files = manifest.dataFiles as Record<string, string>;
+    expect(Object.keys(files).length).toBe(292);
+    expect(Object.values(files).every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true);
+    expect(manifest.config).toMatchObject({
+      level: 2,
+      model: "exact",
+      retriever: "recorded+bm25",
+      state: "dialogue",
+    });
+    const preds = lines(join(out, "predictions.jsonl"));
+    expect(preds).toHaveLength(238);
+    expect(Object.keys(preds[0] ?? {})).toEqual(["file", "id", "pred"]);
+    const journal = lines(join(out, "journal.jsonl"));
+    expect(journal[0]).toMatchObject({ kind: "call", call: { correct: true } });
+    expect(String(journal[0]?.prompt)).toContain("API descriptions:");
+    const report = readFileSync(join(out, "report.html"), "utf8");
+    expect(report).toContain("exact (this run)");
+    expect(report).toContain("GPT-4-0613");
+    expect(report).toContain("50 / 135");
+    expect(report).toContain("<svg");
+  });
+
+  it("level 3 counts samples; --limit keeps the first points", async () => {
+    const out = join(dir, "exact-l3");
+    const r = await cli(["--model", "exact", "--level", "3", "--out", out]);
+    expect(r.stdout[0]).toContain("samples 50/50");
+    const small = join(dir, "limit");
+    await cli(["--model", "exact", "--level", "1", "--limit", "5", "--out", small]);
+    expect(json(join(small, "summary.json"))).toMatchObject({ points: 5, response_points: 0 });
+  });
+});
+
+describe("eval: mistakes a user can make", () => {
+  const flags: EvalFlags = {
+    model: "exact",
+    level: "1",
+    data: DATA_DIR,
+    concurrency: 1,
+    state: "dialogue",
+    reference: "executed",
+    recordedSearch: true,
+    icl: false,
+    maxTokens: 256,
+    seed: 0,
+  };
+  const oneLine = async (promise: Promise<unknown>, pattern: RegExp) => {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(pattern);
+    expect((error as Error).message).not.toContain("\n");
+  };
+
+  it("bad level, benchmark, model spec, data folder, existing run folder: one line each", async () => {
+    const out = bufferOutput();
+    await oneLine(evalCommand("apibank", { ...flags, level: "4" }, out), /bad --level "4"/);
+    await oneLine(evalCommand("toolbench", flags, out), /bad benchmark "toolbench"/);
+    await oneLine(evalCommand("apibank", { ...flags, model: "gpt4" }, out), /bad model spec/);
+    await oneLine(
+      evalCommand("apibank", { ...flags, data: join(dir, "nowhere") }, out),
+      /API-Bank data not found/,
+    );
+    await oneLine(evalCommand("apibank", { ...flags, icl: true }, out), /--icl applies to level 3/);
+    await oneLine(
+      evalCommand("apibank", { ...flags, out: join(dir, "exact-l2") }, out),
+      /already holds a run/,
+    );
+  });
+
+  it("a bad option value is commander's one-line error", async () => {
+    await expect(cli(["--model", "exact", "--level", "1", "--limit", "0"])).rejects.toThrow(/--limit/);
+  });
+});
+
+describe("eval through the LLM layer", () => {
+  it("replays a cassette: answers are parsed with the tokenizer and classified", async () => {
+    const data = loadApiBank(DATA_DIR);
+    const points = levelPoints(data, 2).slice(0, 5);
+    // Points 1 and 2 share their prompt and gold call: an API turn right after another API turn is both the
+    // second sample of the first turn and the first sample of its own (API-Bank counts both).
+    const at = (i: number) => {
+      const p = points[i];
+      if (!p) throw new Error(`no point ${i}`);
+      return p;
+    };
+    expect(pointPrompt(at(1))).toBe(pointPrompt(at(2)));
+    const prompts = [...new Set(points.map(pointPrompt))];
+    expect(prompts).toHaveLength(4);
+    const answers = [
+      points[0]?.expected ?? "",
+      "API-Request: [PlayMusic(music_name='jazz')]",
+      "I cannot do that.",
+      "API-Request: [GetUserToken(username='x'",
+    ];
+    const cassette = join(dir, "cassette.jsonl");
+    const mock = new MockLanguageModel({
+      id: "mock:apibank",
+      respond: (request) => answers[prompts.indexOf(request.messages.at(-1)?.content ?? "")] ?? "",
+    });
+    // Record through the same predictor the CLI uses, so the replayed requests match byte for byte.
+    const predictor = llmPredictor(withRecorder(mock, { path: cassette }));
+    for (const p of points) await predictor.predict(p);
+    const out = join(dir, "replay");
+    const r = await cli(["--model", `replay:${cassette}`, "--level", "2", "--limit", "5", "--out", out]);
+    expect(r.code).toBe(0);
+    const summary = json(join(out, "summary.json"));
+    expect(summary).toMatchObject({
+      points: 5,
+      call_correct: 1,
+      errors: { api_hallucination: 2, no_api_call: 1, false_format: 1 },
+    });
+    const preds = lines(join(out, "predictions.jsonl"));
+    expect(preds.map((p) => p.pred)).toEqual([answers[0], answers[1], answers[1], answers[2], answers[3]]);
+  });
+
+  it("a missing recording stops the run with one line (setup error, not a point's failure)", async () => {
+    const out = join(dir, "replay-miss");
+    await expect(
+      cli(["--model", `replay:${join(dir, "cassette.jsonl")}`, "--level", "1", "--limit", "1", "--out", out]),
+    ).rejects.toThrow(/replay miss/);
+  });
+
+  it("a generated tiny GGUF model (random weights) answers through llama.cpp; its answers are classified", async () => {
+    const tiny = await writeTinyLlamaGguf(join(dir, "tiny.gguf"), { seed: 3, contextLength: 8192 });
+    const out = join(dir, "tiny");
+    const r = await cli([
+      "--model",
+      `llamacpp:${tiny.path}?ctx=8192&threads=1&parallel=1`,
+      "--level",
+      "1",
+      "--limit",
+      "2",
+      "--max-tokens",
+      "16",
+      "--concurrency",
+      "1",
+      "--out",
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const journal = lines(join(out, "journal.jsonl"));
+    expect(journal).toHaveLength(2);
+    for (const record of journal) {
+      const call = record.call as { correct: boolean; category?: string };
+      expect(call.correct).toBe(false);
+      expect(["no_api_call", "false_format"]).toContain(call.category);
+    }
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+    // A prompt longer than the context is this point's failure (an empty answer), not the run's.
+    const short = join(dir, "tiny-short");
+    await cli([
+      "--model",
+      `llamacpp:${tiny.path}?ctx=512&threads=1&parallel=1`,
+      "--level",
+      "1",
+      "--limit",
+      "1",
+      "--out",
+      short,
+    ]);
+    expect(json(join(short, "summary.json"))).toMatchObject({
+      points: 1,
+      llm_errors: 1,
+      errors: { no_api_call: 1 },
+    });
+    expect(String(lines(join(short, "journal.jsonl"))[0]?.llmError)).toMatch(/^context_length/);
+  });
+});

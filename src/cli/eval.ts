@@ -1,0 +1,283 @@
+/**
+ * `bayesact eval apibank --model SPEC --level 1|2|3 [--out DIR] [--data DIR] …`: score a model (or `exact`, the
+ * gold-replaying twin) on API-Bank's test points and write a run folder:
+ *
+ *   manifest.json     versions, settings, sha256 of every data file read, model capabilities
+ *   summary.json      level, points, call_accuracy, rouge_l, errors by category, offline/internet split, …
+ *   predictions.jsonl one line per point in the official scorers' format ({file, id, pred} / {sample_id, api_id, pred})
+ *   journal.jsonl     one line per point: prompt, answer, expected answer and verdict
+ *   report.html       the run beside API-Bank's published table
+ *
+ * The journal is JSONL rather than the bench run store: an evaluation is a list of independent points, not a grid
+ * of episodes, and is cheap to rerun (it does not resume).
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { z } from "zod";
+import { MANIFEST, REPORT, SUMMARY, sha256File, writeFileAtomic, writeJson } from "../bench/files.ts";
+import { UserError } from "../core/errors.ts";
+import { loadApiBank } from "../envs/apibank/data.ts";
+import {
+  type ApiBankSummary,
+  type EvalManifest,
+  evaluatePoints,
+  exactPredictor,
+  Judge,
+  llmPredictor,
+  type PointRecord,
+  type Predictor,
+  summarizeEvaluation,
+} from "../envs/apibank/evaluate.ts";
+import { ApiBankWorld, type Level } from "../envs/apibank/executor.ts";
+import { levelPoints } from "../envs/apibank/points.ts";
+import { Bm25Retriever, EmbeddingRetriever, parseEmbeddingSpec } from "../envs/apibank/retriever.ts";
+import { RecordedFirstRetriever, recordedSearches } from "../envs/apibank/toolsearcher.ts";
+import { createModel } from "../llm/create.ts";
+import { LlmCache } from "../llm/middleware/cache.ts";
+import { parseModelSpec } from "../llm/spec.ts";
+import type { LanguageModel } from "../llm/types.ts";
+import { writeApiBankReport } from "../report/apibank.ts";
+import { VERSION } from "../version.ts";
+import type { Output } from "./output.ts";
+
+export interface EvalFlags {
+  model: string;
+  level: string;
+  out?: string;
+  data: string;
+  limit?: number;
+  concurrency: number;
+  state: string;
+  reference: string;
+  embeddings?: string;
+  recordedSearch: boolean;
+  icl: boolean;
+  maxTokens: number;
+  seed: number;
+  cacheFile?: string;
+}
+
+export const BENCHMARKS = ["apibank"] as const;
+
+const Choice = <T extends string>(flag: string, values: readonly T[], value: string): T => {
+  const found = values.find((v) => v === value);
+  if (found === undefined) {
+    throw new UserError(`bad ${flag} "${value}" (expected one of: ${values.join(", ")})`, {
+      category: "bad_option",
+    });
+  }
+  return found;
+};
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The official prediction line of a point. */
+function predictionLine(r: PointRecord): Record<string, unknown> {
+  return { ...r.ref, pred: r.answer };
+}
+
+function printSummary(s: ApiBankSummary, output: Output): void {
+  const level3 = s.samples
+    ? `, samples ${s.samples.correct}/${s.samples.total} (${(100 * s.samples.accuracy).toFixed(2)}%)`
+    : "";
+  output.out(
+    `apibank level ${s.level} / ${s.model}: API calls ${s.call_correct}/${s.points} (${(100 * s.call_accuracy).toFixed(2)}%)${level3}, ROUGE-L ${s.rouge_l.toFixed(4)} over ${s.response_points} responses`,
+  );
+  if (s.internet.points > 0) {
+    output.out(
+      `  without internet-dependent points: ${s.offline.correct}/${s.offline.points} (${(100 * s.offline.call_accuracy).toFixed(2)}%); ${s.internet.apis.join(", ")}: ${s.internet.correct}/${s.internet.points}`,
+    );
+  }
+  const errors = Object.entries(s.errors)
+    .filter(([, n]) => n > 0)
+    .map(([c, n]) => `${c} ${n}`);
+  output.out(`  errors: ${errors.length > 0 ? errors.join(", ") : "none"}`);
+}
+
+/** Run the evaluation; returns the process exit code (errors a user can fix are thrown as `UserError`). */
+export async function evalCommand(benchmark: string, flags: EvalFlags, output: Output): Promise<number> {
+  Choice("benchmark", BENCHMARKS, benchmark);
+  const level = Number(Choice("--level", ["1", "2", "3"], flags.level)) as Level;
+  const state = Choice("--state", ["dialogue", "fresh"] as const, flags.state);
+  const reference = Choice("--reference", ["executed", "recorded"] as const, flags.reference);
+  if (flags.icl && level !== 3)
+    throw new UserError("--icl applies to level 3 only", { category: "bad_option" });
+  const spec = parseModelSpec(flags.model);
+  const embeddings = flags.embeddings === undefined ? undefined : parseEmbeddingSpec(flags.embeddings);
+  const data = loadApiBank(flags.data);
+  const world = new ApiBankWorld(data, {
+    level,
+    retriever: (library) => {
+      const search = embeddings
+        ? new EmbeddingRetriever(embeddings, library.documents)
+        : new Bm25Retriever(library.documents);
+      return flags.recordedSearch
+        ? new RecordedFirstRetriever(recordedSearches(data, level), library, search)
+        : search;
+    },
+  });
+  let points = levelPoints(data, level, { icl: flags.icl });
+  if (flags.limit !== undefined) points = points.slice(0, flags.limit);
+
+  const runId = `apibank-l${level}-${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(2).toString("hex")}`;
+  const dir = resolve(flags.out ?? join("runs", runId));
+  if (existsSync(join(dir, MANIFEST))) {
+    throw new UserError(`${dir} already holds a run; choose another --out`, { category: "run_exists" });
+  }
+
+  let model: LanguageModel | undefined;
+  let cache: LlmCache | undefined;
+  let predictor: Predictor = exactPredictor;
+  const models: Record<string, unknown> = {};
+  const controller = new AbortController();
+  const onSigint = () => {
+    output.err("stopping (press Ctrl-C again to quit at once)");
+    controller.abort();
+    process.once("SIGINT", () => process.exit(130));
+  };
+  process.once("SIGINT", onSigint);
+  try {
+    if (spec.kind !== "exact") {
+      if (flags.cacheFile) {
+        mkdirSync(dirname(resolve(flags.cacheFile)), { recursive: true });
+        cache = new LlmCache(resolve(flags.cacheFile));
+      }
+      model = createModel(spec, cache ? { cache: { cache } } : {});
+      // Probing first makes an unreachable server one clear line before anything is written.
+      models[spec.spec] = await model.capabilities({ signal: controller.signal });
+      predictor = llmPredictor(model, { maxTokens: flags.maxTokens });
+    }
+    mkdirSync(dir, { recursive: true });
+    const dataFiles: Record<string, string> = {};
+    for (const file of data.files) dataFiles[file] = sha256File(file);
+    const manifest: EvalManifest = {
+      runId,
+      createdAt: new Date().toISOString(),
+      bayesact: VERSION,
+      node: process.versions.node,
+      platform: `${process.platform}-${process.arch}`,
+      gitCommit: gitCommit(),
+      config: {
+        benchmark: "apibank",
+        level,
+        model: spec.spec,
+        dataDir: resolve(flags.data),
+        state,
+        reference,
+        retriever: world.retriever.kind,
+        icl: flags.icl,
+        limit: flags.limit ?? null,
+        concurrency: flags.concurrency,
+        maxTokens: flags.maxTokens,
+        seed: flags.seed,
+      },
+      dataFiles,
+      models,
+    };
+    writeJson(join(dir, MANIFEST), manifest);
+
+    const judge = new Judge(world, { state, reference, seed: flags.seed });
+    let last = performance.now();
+    const records = await evaluatePoints(judge, points, predictor, {
+      concurrency: spec.kind === "exact" ? 1 : flags.concurrency,
+      signal: controller.signal,
+      onProgress: (done, total) => {
+        const now = performance.now();
+        if (now - last > 5000 || done === total) {
+          last = now;
+          output.err(`apibank level ${level}: ${done}/${total} points`);
+        }
+      },
+    });
+    const summary = summarizeEvaluation(level, spec.spec, records, {
+      state,
+      reference,
+      icl: flags.icl,
+      retriever: world.retriever.kind,
+      level3Samples: data.level3.samples.length,
+    });
+    writeFileAtomic(
+      join(dir, "predictions.jsonl"),
+      records.map((r) => `${JSON.stringify(predictionLine(r))}\n`).join(""),
+    );
+    writeFileAtomic(join(dir, "journal.jsonl"), records.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    writeJson(join(dir, SUMMARY), summary);
+    await writeApiBankReport(join(dir, REPORT), { manifest, summary, records });
+    printSummary(summary, output);
+    output.out(`report: ${join(dir, REPORT)}`);
+    output.out(`run folder: ${dir}`);
+    return 0;
+  } catch (error) {
+    if (controller.signal.aborted) {
+      output.err("interrupted; an evaluation does not resume, rerun it");
+      return 130;
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await model?.close?.();
+    cache?.close();
+  }
+}
+
+function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const schema = z.coerce.number().int().min(min).max(max);
+  return (value) => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
+  };
+}
+
+/**
+ * The `eval` command with its options, for `buildProgram` in main.ts:
+ *   addEvalCommand(program, output, (code) => { exit.code = code; });
+ */
+export function addEvalCommand(program: Command, output: Output, setExit: (code: number) => void): Command {
+  return program
+    .command("eval")
+    .description("score a model on a benchmark's test points (API-Bank): accuracy, ROUGE-L, error categories")
+    .argument("<benchmark>", "benchmark: apibank")
+    .requiredOption("--model <spec>", "model spec, or exact to replay the gold answers")
+    .requiredOption("--level <n>", "API-Bank level: 1 (Call), 2 (Retrieve+Call), 3 (Plan+Retrieve+Call)")
+    .option("--out <dir>", "run folder (default runs/<run id>)")
+    .option("--data <dir>", "benchmark data folder", "../shared/data")
+    .option("--limit <n>", "use only the first N points", intArg(1))
+    .option("--concurrency <n>", "points answered at once (LLM)", intArg(1, 256), 4)
+    .option(
+      "--state <mode>",
+      "dialogue: replay the dialogue's earlier calls before each check; fresh: none",
+      "dialogue",
+    )
+    .option(
+      "--reference <mode>",
+      "executed: compare with the gold call run here; recorded: with the data's result",
+      "executed",
+    )
+    .option(
+      "--embeddings <url#model>",
+      "ToolSearcher through an OpenAI-compatible /v1/embeddings endpoint (default BM25)",
+    )
+    .option(
+      "--no-recorded-search",
+      "ToolSearcher: do not answer the data's recorded keywords with their recorded result",
+    )
+    .option("--icl", "level 3: the prompts with the one-shot planning example", false)
+    .option("--max-tokens <n>", "new tokens per answer", intArg(1, 32_768), 256)
+    .option("--seed <n>", "seed of the values APIs generate (tokens, ids)", intArg(0), 0)
+    .option("--cache-file <file>", "LLM response cache (default: none)")
+    .action(async (benchmark: string, flags: EvalFlags) => {
+      setExit(await evalCommand(benchmark, flags, output));
+    });
+}
