@@ -45,6 +45,7 @@ import {
 import { exactRoles as tictactoeExactRoles } from "../envs/tictactoe/exact.ts";
 import { TASK as TICTACTOE_TASK } from "../envs/tictactoe/prompts.ts";
 import type { LanguageModel } from "../llm/types.ts";
+import { createGame24Env, game24EnvOptions, game24Rafa } from "./rafa/game24.ts";
 
 /** What agents may know about an environment: its prompt, text forms, parser and exact twins. */
 export interface EnvKit<O, A> {
@@ -90,10 +91,14 @@ export interface EpisodeStep {
   readonly info?: Readonly<Record<string, unknown>>;
 }
 
-/** Where an environment's data is: the data folder (`--data`) and the split. */
+/**
+ * Where an environment's data is (the data folder `--data` and the split) and, when the protocol depends on it,
+ * which agent will play: e.g. ToT runs Game of 24 without feedback, as in the paper's code.
+ */
 export interface DataRef {
   readonly dataDir: string;
   readonly split: string;
+  readonly agent?: string;
 }
 
 export interface AgentEntry {
@@ -172,15 +177,19 @@ const game24: EnvEntry<Game24Observation, string> = {
   defaultSplit: DEFAULT_SPLIT,
   maxSteps: MAX_ATTEMPTS,
   instances: (split, dataDir) => game24Instances(split, dataDir),
-  create(instance, { dataDir }) {
+  create(instance, where) {
+    const { dataDir } = where;
     let data = game24Data.get(dataDir);
     if (!data) {
       data = loadGame24(dataDir);
       game24Data.set(dataDir, data);
     }
-    return new Game24Env(puzzleById(data, instance).numbers);
+    const numbers = puzzleById(data, instance).numbers;
+    return where.agent === undefined
+      ? new Game24Env(numbers)
+      : createGame24Env(numbers, game24EnvOptions(where.agent));
   },
-  kit: () => ({
+  kit: (where) => ({
     task: GAME24_TASK,
     describe: (o) => o.text,
     formatAction: (a) => a,
@@ -191,6 +200,7 @@ const game24: EnvEntry<Game24Observation, string> = {
       describeState: (s) => describeGame24State(s as Game24State),
       breadth: MAX_PROPOSALS,
     },
+    rafa: game24Rafa(where),
   }),
 };
 

@@ -80,7 +80,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   const flushMs = options.flushMs ?? 2000;
   const started = performance.now();
   const entries = grid(config);
-  const where = { dataDir: config.dataDir, split: config.split };
+  const where = { dataDir: config.dataDir, split: config.split, agent: config.agent };
   const kit = env.kit(where);
   store.resetUnfinished();
   const done = store.doneIds();

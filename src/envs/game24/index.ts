@@ -24,17 +24,59 @@ export {
   type ValueLabel,
 } from "./exact.ts";
 export { type Expr, type ExpressionErrorCategory, evaluateExpression, show } from "./expression.ts";
+export {
+  arithmeticModel,
+  type CorruptionRates,
+  DEFAULT_CORRUPTION_RATE,
+  type ImperfectOptions,
+  ImperfectTwin,
+  imperfectRoles,
+  lineKey,
+  numbersKey,
+  predictLine,
+} from "./imperfect.ts";
+export {
+  correctedRoles,
+  countRoles,
+  type Game24Lessons,
+  type LabelScale,
+  type Lesson,
+  learnLessons,
+  lessonsOf,
+  NO_LESSONS,
+  newRoleCounts,
+  type RoleCounts,
+  type TwinLearnerOptions,
+  twinLearner,
+  UNIT_SCALE,
+} from "./learner.ts";
+export {
+  type LlmLearnerOptions,
+  type LlmRoleStats,
+  type LlmRolesOptions,
+  llmLearner,
+  llmRoles,
+  NEUTRAL_VALUE,
+  newLlmRoleStats,
+  VALUE_SCALE,
+} from "./llm-roles.ts";
 export { formatStep, type PlanLine, parsePlanLine, planLines, type Step } from "./plan.ts";
 export {
   answerPrompt,
   answerValuePrompt,
+  choosePrompt,
+  type LearnedLine,
+  learnedPrompt,
   PROMPT_VERSION,
+  type PromptQuestion,
   parseProposals,
   parseValueLabel,
   proposePrompt,
+  readPrompt,
   statePrompt,
   TASK,
   VALUE_WEIGHTS,
+  valueChoicePrompt,
   valuePrompt,
 } from "./prompts.ts";
 export { format as formatRational, parseRational, type Rational, rational } from "./rational.ts";

@@ -4,13 +4,17 @@ import { parsePlanLine } from "./plan.ts";
 import {
   answerPrompt,
   answerValuePrompt,
+  choosePrompt,
   EXAMPLE_NUMBERS,
   EXAMPLE_PROPOSALS,
+  learnedPrompt,
   parseProposals,
   parseValueLabel,
   proposePrompt,
+  readPrompt,
   statePrompt,
   TASK,
+  valueChoicePrompt,
   valuePrompt,
 } from "./prompts.ts";
 import { formatNumbers, rational } from "./rational.ts";
@@ -84,5 +88,50 @@ describe("prompts", () => {
     expect(p.lines).toEqual(["4 + 5 = 9 (left: 6 9 10)", "10 * 6 = 60 (left: 4 5 60)"]);
     expect(p.dropped.map((d) => d.category)).toEqual(["missing_left", "not_a_step", "bad_step"]);
     expect(parseProposals(reply, 1).lines).toHaveLength(1);
+  });
+});
+
+describe("prompts read back (for test servers that answer like a model)", () => {
+  it("every question prompt reads back to its question, also behind the learned reflections", () => {
+    const mid = committed([4, 5, 6, 10], 1);
+    const end = committed([4, 5, 6, 10], 3);
+    const left = formatNumbers(mid.remaining);
+    const learned = learnedPrompt(
+      [{ text: "4 + 5 = 9 (left: 6 9 10)", label: "impossible" }],
+      [{ text: "6 9 10", label: "impossible" }],
+    );
+    const behind = (prompt: string) => `${learned}\n\n${prompt}`;
+    expect(readPrompt(behind(proposePrompt(mid, 7)))).toEqual({
+      ok: true,
+      value: { kind: "propose", numbers: left, count: 7 },
+    });
+    expect(readPrompt(behind(valuePrompt(mid)))).toEqual({
+      ok: true,
+      value: { kind: "value", numbers: left, structured: false },
+    });
+    expect(readPrompt(valueChoicePrompt(mid))).toEqual({
+      ok: true,
+      value: { kind: "value", numbers: left, structured: true },
+    });
+    const legal = ["6 + 5 = 11 (left: 6 11)", "6 * 5 = 30 (left: 6 30)"];
+    expect(readPrompt(choosePrompt(mid, legal, 2))).toEqual({
+      ok: true,
+      value: { kind: "choose", numbers: left, legal, count: 2 },
+    });
+    const answer = readPrompt(answerPrompt(end));
+    expect(answer.ok && answer.value.kind === "answer" && answer.value.steps).toHaveLength(3);
+    expect(answer.ok && answer.value.kind === "answer" && answer.value.puzzle).toBe("4 5 6 10");
+    expect(readPrompt("Say hi.")).toMatchObject({ ok: false, category: "unknown_prompt" });
+  });
+
+  it("reflections list what the feedback showed, and nothing when nothing was learned", () => {
+    expect(learnedPrompt([], [])).toBe("");
+    const text = learnedPrompt(
+      [{ text: "10 - 4 = 6 (left: 5 6 6)", label: "sure" }],
+      [{ text: "5 6 6", label: "sure" }],
+    );
+    expect(text).toContain("10 - 4 = 6 (left: 5 6 6): sure");
+    expect(text).toContain("5 6 6: sure");
+    expect(text).not.toMatch(/Numbers: /); // never mistaken for the question
   });
 });

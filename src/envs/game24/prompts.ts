@@ -10,8 +10,8 @@ import { formatOperation, parsePlanLine, planLines } from "./plan.ts";
 import { formatNumbers } from "./rational.ts";
 import type { Game24State } from "./rules.ts";
 
-/** Bumped whenever a template's wording changes (cached replies are keyed by prompt text anyway). */
-export const PROMPT_VERSION = "game24-prompts/1";
+/** Bumped whenever a template's wording changes or one is added (cached replies are keyed by prompt text anyway). */
+export const PROMPT_VERSION = "game24-prompts/2";
 
 /** The rules, as the agent's system message. */
 export const TASK = [
@@ -145,4 +145,105 @@ export function parseProposals(reply: string, max = Number.POSITIVE_INFINITY): P
     else if (!lines.includes(parsed.value.text) && lines.length < max) lines.push(parsed.value.text);
   }
   return { lines, dropped };
+}
+
+/** One line of what has been learned: a step line or a number set, with what the checker's feedback showed. */
+export interface LearnedLine {
+  readonly text: string;
+  readonly label: string;
+}
+
+/**
+ * The learner's reflections (spec §3.1: "what has been learned about the puzzle"), written in front of a prompt:
+ * the step lines tried with their outcome (Elite memory) and the number sets known to reach 24 or not (Critic
+ * memory). Empty when nothing has been learned yet.
+ */
+export function learnedPrompt(steps: readonly LearnedLine[], numbers: readonly LearnedLine[]): string {
+  if (steps.length === 0 && numbers.length === 0) return "";
+  const out = ["What the checker's feedback has shown about this puzzle so far:"];
+  if (steps.length > 0) {
+    out.push("Steps tried (sure: 24 is still reachable after it; impossible: it is not; invalid: rejected):");
+    for (const s of steps) out.push(`${s.text}: ${s.label}`);
+  }
+  if (numbers.length > 0) {
+    out.push("Number sets (sure: they can make 24; impossible: they cannot):");
+    for (const n of numbers) out.push(`${n.text}: ${n.label}`);
+  }
+  out.push("Do not propose a step marked impossible or invalid again.");
+  return out.join("\n");
+}
+
+/** Critic with structured output: the same question, answered as a JSON object holding the label. */
+export function valueChoicePrompt(state: Game24State): string {
+  return [
+    `Numbers: ${formatNumbers(state.remaining)}`,
+    "Can these numbers be combined into exactly 24, using each of them once and only + - * / with brackets?",
+    'Answer with a JSON object {"label": ...} whose label is "sure" (you see a way), "likely" (close, or too',
+    'many options to rule out) or "impossible" (too small, too large, or every combination fails).',
+  ].join("\n");
+}
+
+/**
+ * Elite with structured output: choose the most promising of the valid moves (listed), best first. Used when the
+ * model should not write step lines itself (e.g. a small local model under a grammar).
+ */
+export function choosePrompt(state: Game24State, legal: readonly string[], count: number): string {
+  return [
+    `Numbers: ${formatNumbers(state.remaining)}`,
+    "Valid next steps:",
+    ...legal,
+    `Choose up to ${count} of these steps that are most likely to lead to 24, best first.`,
+    'Answer with a JSON object {"steps": [...]} holding the chosen lines exactly as written above.',
+  ].join("\n");
+}
+
+/** What a prompt of this module asks, read back from its text (for test servers that answer like a model). */
+export type PromptQuestion =
+  | { readonly kind: "propose"; readonly numbers: string; readonly count: number }
+  | { readonly kind: "value"; readonly numbers: string; readonly structured: boolean }
+  | {
+      readonly kind: "choose";
+      readonly numbers: string;
+      readonly legal: readonly string[];
+      readonly count: number;
+    }
+  | { readonly kind: "answer"; readonly puzzle: string; readonly steps: readonly string[] };
+
+/** The question of a prompt built by `proposePrompt`, `valuePrompt`, `valueChoicePrompt`, `choosePrompt`, `answerPrompt`. */
+export function readPrompt(text: string): ParseResult<PromptQuestion> {
+  const lines = text.split(/\r?\n/);
+  const numbersBefore = (i: number) => {
+    for (let j = i; j >= 0; j--) {
+      const m = /^Numbers: (.*)$/.exec(lines[j] ?? "");
+      if (m?.[1] !== undefined) return m[1].trim();
+    }
+    return undefined;
+  };
+  const propose = lines.lastIndexOf("Possible next steps:");
+  if (propose >= 0 && propose === lines.length - 1) {
+    const numbers = numbersBefore(propose);
+    const count = /List up to (\d+) different possible next steps/.exec(text)?.[1];
+    if (numbers !== undefined && count !== undefined)
+      return ok({ kind: "propose", numbers, count: Number(count) });
+  }
+  const valid = lines.indexOf("Valid next steps:");
+  if (valid >= 0) {
+    const numbers = numbersBefore(valid);
+    const end = lines.findIndex((l, i) => i > valid && l.startsWith("Choose up to "));
+    const count = /^Choose up to (\d+) /.exec(lines[end] ?? "")?.[1];
+    if (numbers !== undefined && end > valid && count !== undefined)
+      return ok({ kind: "choose", numbers, legal: lines.slice(valid + 1, end), count: Number(count) });
+  }
+  const question = lines.findIndex((l) => l.startsWith("Can these numbers be combined into exactly 24"));
+  if (question >= 0) {
+    const numbers = numbersBefore(question);
+    if (numbers !== undefined)
+      return ok({ kind: "value", numbers, structured: text.includes('{"label": ...}') });
+  }
+  const original = lines.findIndex((l) => l.startsWith("Original numbers: "));
+  if (original >= 0 && text.includes("These steps reach 24.")) {
+    const steps = lines.filter((l, i) => i > original && l.includes("(left: "));
+    return ok({ kind: "answer", puzzle: (lines[original] ?? "").slice(18).trim(), steps });
+  }
+  return fail("unknown_prompt", "not a Game-of-24 prompt of this module");
 }
