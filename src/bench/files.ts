@@ -37,6 +37,7 @@ const RunConfigSchema = z.strictObject({
   instances: z.array(z.string()),
   seeds: z.array(z.number().int()),
   concurrency: z.number().int().positive(),
+  llmConcurrency: z.number().int().positive().optional(),
   maxSteps: z.number().int().positive(),
   budgetUsd: z.number().positive().optional(),
   prices: z.record(z.string(), Price),

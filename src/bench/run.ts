@@ -26,6 +26,7 @@ export interface NewRun {
   episodes?: number;
   seeds: readonly number[];
   concurrency: number;
+  llmConcurrency?: number;
   maxSteps?: number;
   budgetUsd?: number;
   prices?: RunConfig["prices"];
@@ -99,6 +100,7 @@ export function resolveConfig(o: NewRun): RunConfig {
     instances: ids,
     seeds: [...o.seeds],
     concurrency: o.concurrency,
+    ...(o.llmConcurrency !== undefined ? { llmConcurrency: o.llmConcurrency } : {}),
     maxSteps: o.maxSteps ?? env.maxSteps,
     ...(o.budgetUsd !== undefined ? { budgetUsd: o.budgetUsd } : {}),
     prices: o.prices ?? {},
@@ -127,6 +129,7 @@ async function openModel(config: RunConfig, ctx: RunContext, meter: UsageMeter):
   const model = createModel(config.model, {
     meter,
     prices: config.prices,
+    rateLimit: { concurrency: config.llmConcurrency ?? 8 },
     ...(config.budgetUsd !== undefined ? { budgetUsd: config.budgetUsd } : {}),
     ...(cache ? { cache: { cache, mode: config.cache.mode } } : {}),
     ...(ctx.env ? { env: ctx.env } : {}),

@@ -15,6 +15,8 @@ export interface RunConfig {
   readonly instances: readonly string[];
   readonly seeds: readonly number[];
   readonly concurrency: number;
+  /** LLM calls in flight at once per endpoint (default 8); raise it with many concurrent episodes. */
+  readonly llmConcurrency?: number;
   readonly maxSteps: number;
   readonly budgetUsd?: number;
   /** USD per million tokens by model (from `--prices`), kept so a resumed run prices calls the same way. */

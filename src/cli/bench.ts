@@ -34,6 +34,7 @@ export interface BenchFlags {
   episodes?: number;
   seeds: string;
   concurrency: number;
+  llmConcurrency?: number;
   maxSteps?: number;
   budgetUsd?: number;
   prices?: string;
@@ -117,6 +118,7 @@ export async function benchCommand(envName: string, flags: BenchFlags, output: O
           ...(flags.episodes !== undefined ? { episodes: flags.episodes } : {}),
           seeds: parseSeeds(flags.seeds),
           concurrency: flags.concurrency,
+          ...(flags.llmConcurrency !== undefined ? { llmConcurrency: flags.llmConcurrency } : {}),
           ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
           ...(flags.budgetUsd !== undefined ? { budgetUsd: flags.budgetUsd } : {}),
           prices,

@@ -58,6 +58,11 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .option("--episodes <n>", "use only the first N instances of the split", zodArg(Int.min(1)))
     .option("--seeds <list>", "seeds, e.g. 1,2,3 or 1-20", "1")
     .option("--concurrency <n>", "episodes run at once", zodArg(Int.min(1).max(1024)), 4)
+    .option(
+      "--llm-concurrency <n>",
+      "LLM calls in flight per endpoint (default 8)",
+      zodArg(Int.min(1).max(1024)),
+    )
     .option("--max-steps <n>", "cap on agent actions per episode", zodArg(Int.min(1)))
     .option("--budget-usd <x>", "hard cap on LLM spend for the run", zodArg(Num.positive()))
     .option("--prices <file>", "JSON price table: {model: {inputPerMTok, outputPerMTok}}")
