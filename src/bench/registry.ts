@@ -45,6 +45,7 @@ import {
 import { exactRoles as tictactoeExactRoles } from "../envs/tictactoe/exact.ts";
 import { TASK as TICTACTOE_TASK } from "../envs/tictactoe/prompts.ts";
 import type { LanguageModel } from "../llm/types.ts";
+import { blocksworldEnvOptions, blocksworldRafa } from "./rafa/blocksworld.ts";
 import { createGame24Env, game24EnvOptions, game24Rafa } from "./rafa/game24.ts";
 
 /** What agents may know about an environment: its prompt, text forms, parser and exact twins. */
@@ -99,6 +100,8 @@ export interface DataRef {
   readonly dataDir: string;
   readonly split: string;
   readonly agent?: string;
+  /** The run's `--opt` options, for environments with options (BlocksWorld: `tries`). */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 export interface AgentEntry {
@@ -238,7 +241,11 @@ const blocksworld: EnvEntry<BlocksWorldObservation, BlocksWorldAction> = {
   },
   create(instance, where) {
     const data = loadBlocks(where);
-    return new BlocksWorldEnv(data.instance(instance), data.vocabulary);
+    return new BlocksWorldEnv(
+      data.instance(instance),
+      data.vocabulary,
+      blocksworldEnvOptions(where.options ?? {}),
+    );
   },
   kit(where) {
     const data = loadBlocks(where);
@@ -254,6 +261,7 @@ const blocksworld: EnvEntry<BlocksWorldObservation, BlocksWorldAction> = {
         describeState: (s) => renderState(data.vocabulary, (s as BlocksWorldState).atoms),
         breadth: 1,
       },
+      rafa: blocksworldRafa(where),
     };
   },
 };

@@ -80,7 +80,12 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   const flushMs = options.flushMs ?? 2000;
   const started = performance.now();
   const entries = grid(config);
-  const where = { dataDir: config.dataDir, split: config.split, agent: config.agent };
+  const where = {
+    dataDir: config.dataDir,
+    split: config.split,
+    agent: config.agent,
+    options: config.options,
+  };
   const kit = env.kit(where);
   store.resetUnfinished();
   const done = store.doneIds();

@@ -1,6 +1,7 @@
 /**
  * BlocksWorld (RAFA spec §3.2, the RAP setting): PDDL reading, the STRIPS simulator, the official NL rendering,
- * a plan validator, an optimal planner, the data loaders, the environment, its exact twins and prompts.
+ * a plan validator, an optimal planner, the data loaders, the environment, its exact twins and prompts, the
+ * imperfect twins with their learner, and the LLM roles.
  */
 export {
   BLOCKSWORLD_SPLITS,
@@ -39,6 +40,31 @@ export {
   UNREACHABLE_VALUE,
 } from "./exact.ts";
 export {
+  type BlocksWorldKnowledge,
+  type BlocksWorldLearner,
+  type BlocksWorldLearnerOptions,
+  blocksKey,
+  corruptionSeed,
+  createBlocksWorldLearner,
+  createImperfectRoles,
+  DEFAULT_RATE,
+  edgeKey,
+  type ImperfectOptions,
+  learnFrom,
+  lookaheadPriors,
+  type WeighingElite,
+  withoutRefused,
+} from "./imperfect.ts";
+export {
+  createLlmRoles,
+  type LlmBlocksWorld,
+  type LlmPriorMode,
+  type LlmRoleCounts,
+  type LlmRolesOptions,
+  type ModelFailure,
+  solvedExamples,
+} from "./llm-roles.ts";
+export {
   type ActionParseCategory,
   actionPhrase,
   atomPhrase,
@@ -64,11 +90,15 @@ export {
 } from "./pddl.ts";
 export { DistanceOracle, optimalPlan, type PlannerOptions, type PlanResult } from "./planner.ts";
 export {
+  choicePrompt,
   judgePrompt,
   PROMPT_VERSION,
   parseJudgement,
   predictPrompt,
+  priorContinuation,
+  priorPrompt,
   proposePrompt,
+  type SolvedExample,
   statement,
   taskText,
 } from "./prompts.ts";

@@ -6,7 +6,7 @@
 import { fail, ok, type ParseResult } from "../../core/errors.ts";
 import type { GroundAction } from "./domain.ts";
 import type { BlocksWorldState } from "./env.ts";
-import { renderAction, renderGoal, renderState, type Vocabulary } from "./nl.ts";
+import { renderAction, renderGoal, renderPlan, renderState, type Vocabulary } from "./nl.ts";
 
 export const PROMPT_VERSION = "blocksworld/1";
 
@@ -85,4 +85,57 @@ export function parseJudgement(text: string): ParseResult<number> {
     if (m?.[1]) return ok(Number(m[1]));
   }
   return fail("critic_label_missing", 'no "Remaining: N" line in the judgement');
+}
+
+/** A solved problem shown to the prior's prompt: a start, a goal and a shortest plan. */
+export interface SolvedExample {
+  readonly init: readonly string[];
+  readonly goal: readonly string[];
+  readonly plan: readonly GroundAction[];
+}
+
+function problemBlock(vocabulary: Vocabulary, atoms: readonly string[], goal: readonly string[]): string {
+  return `Problem:\n${renderState(vocabulary, atoms)}\n${renderGoal(vocabulary, goal)}\nPlan:\n`;
+}
+
+/**
+ * Prior r₀ (RAP's action likelihood): the text after which each candidate action is scored. Solved examples,
+ * then the current state and goal, ending where the next plan line starts; score `priorContinuation(action)`.
+ */
+export function priorPrompt(
+  vocabulary: Vocabulary,
+  examples: readonly SolvedExample[],
+  state: BlocksWorldState,
+): string {
+  const intro =
+    examples.length > 0
+      ? "Each problem below lists the facts that hold, the goal, and a shortest plan reaching the goal, one action per line.\n\n"
+      : "The problem below lists the facts that hold and the goal; a shortest plan follows, one action per line.\n\n";
+  const solved = examples.map(
+    (e) => `${problemBlock(vocabulary, e.init, e.goal)}${renderPlan(vocabulary, e.plan)}\nEnd of plan.\n\n`,
+  );
+  return `${vocabulary.domainIntro.trim()}\n\n${intro}${solved.join("")}${problemBlock(vocabulary, state.atoms, state.goal)}`;
+}
+
+/** The scored continuation of `priorPrompt`: one plan line. */
+export function priorContinuation(vocabulary: Vocabulary, action: GroundAction): string {
+  return `${renderAction(vocabulary, action)}\n`;
+}
+
+/** Prior r₀ without log-likelihoods: ask for one of the legal actions (answer with structured output). */
+export function choicePrompt(
+  vocabulary: Vocabulary,
+  state: BlocksWorldState,
+  options: readonly GroundAction[],
+): string {
+  return [
+    vocabulary.domainIntro.trim(),
+    "",
+    statement(vocabulary, state),
+    "",
+    "These actions are possible now:",
+    ...options.map((a) => `- ${renderAction(vocabulary, a)}`),
+    "",
+    'Which one is the best next step towards the goal? Answer with JSON: {"action": "<the action exactly as listed>"}.',
+  ].join("\n");
 }
