@@ -35,18 +35,10 @@ import {
   SPLITS,
 } from "../envs/game24/index.ts";
 import { describeState as describeGame24State, type Game24State } from "../envs/game24/rules.ts";
-import { type Board, renderBoard } from "../envs/tictactoe/board.ts";
-import {
-  minimaxOpponent,
-  randomOpponent,
-  TicTacToeEnv,
-  type TicTacToeObservation,
-} from "../envs/tictactoe/env.ts";
-import { exactRoles as tictactoeExactRoles } from "../envs/tictactoe/exact.ts";
-import { TASK as TICTACTOE_TASK } from "../envs/tictactoe/prompts.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { blocksworldEnvOptions, blocksworldRafa } from "./rafa/blocksworld.ts";
 import { createGame24Env, game24EnvOptions, game24Rafa } from "./rafa/game24.ts";
+import { tictactoeEntry as tictactoe } from "./rafa/tictactoe.ts";
 
 /** What agents may know about an environment: its prompt, text forms, parser and exact twins. */
 export interface EnvKit<O, A> {
@@ -143,32 +135,6 @@ const RAFA_FAMILY: readonly { name: string; description: string }[] = [
   { name: "react", description: "ReAct: one step at a time from the observation, no lookahead" },
   { name: "rap", description: "RAP: open-loop MCTS on the model (no real transitions during planning)" },
 ];
-
-const tictactoe: EnvEntry<TicTacToeObservation, number> = {
-  name: "tictactoe",
-  description: "RAFA's Tic-Tac-Toe: X moves first, the agent plays O (instances are opponents)",
-  splits: ["minimax", "random", "all"],
-  defaultSplit: "all",
-  maxSteps: 5,
-  instances(split) {
-    const ids = split === "all" ? ["minimax", "random"] : [split];
-    return { ids, dataFiles: [] };
-  },
-  create(instance) {
-    return new TicTacToeEnv(instance === "random" ? randomOpponent : minimaxOpponent);
-  },
-  kit: () => ({
-    task: TICTACTOE_TASK,
-    describe: (o) => o.text,
-    formatAction: (a) => String(a),
-    parseAction: (text) => new TicTacToeEnv().parseAction(text),
-    exact: {
-      roles: tictactoeExactRoles as Roles<unknown, number>,
-      stateOf: (o) => o.board,
-      describeState: (board) => renderBoard(board as Board),
-    },
-  }),
-};
 
 /** Puzzles are loaded once per data folder, not once per episode. */
 const game24Data = new Map<string, Game24Data>();

@@ -4,10 +4,28 @@ import { Rng } from "../../core/rng.ts";
 import { type Board, EMPTY_BOARD, emptyPositions, isOver, play, renderBoard, winner } from "./board.ts";
 import { optimalMoves } from "./exact.ts";
 
-/** X's policy. Each opponent draws its random choices from the environment's seeded stream. */
+/**
+ * X's policy. Each opponent draws its random choices from the environment's seeded stream. A move may be async
+ * (an LLM opponent); it must be an empty cell 1–9.
+ */
 export interface Opponent {
   readonly name: string;
-  move(board: Board, rng: Rng): number;
+  move(board: Board, rng: Rng): number | Promise<number>;
+}
+
+/** Ask the opponent for a move and check it: an occupied or invalid cell is a bug in the opponent. */
+export async function opponentMove(opponent: Opponent, board: Board, rng: Rng): Promise<number> {
+  const move = await opponent.move(board, rng);
+  if (!emptyPositions(board).includes(move))
+    throw new Error(`opponent ${opponent.name} chose ${move}, which is not an empty cell`);
+  return move;
+}
+
+/** The first standalone digit 1–9 of a text ("5", "O at 5", "position 5"). */
+export function parseCell(text: string): ParseResult<number> {
+  const m = /(?:^|[^0-9])([1-9])(?![0-9])/.exec(text);
+  if (!m?.[1]) return fail("invalid_action", `no cell number 1-9 in "${text.slice(0, 40)}"`);
+  return ok(Number(m[1]));
 }
 
 /** Plays a minimax-optimal move, breaking ties uniformly at random. Never loses. */
@@ -56,7 +74,7 @@ export class TicTacToeEnv implements Env<TicTacToeObservation, number> {
   async reset(seed: number): Promise<TicTacToeObservation> {
     this.rng = new Rng(seed).stream(`opponent:${this.opponent.name}`);
     this.forfeited = false;
-    this.board = play(EMPTY_BOARD, this.opponent.move(EMPTY_BOARD, this.rng), "X");
+    this.board = play(EMPTY_BOARD, await opponentMove(this.opponent, EMPTY_BOARD, this.rng), "X");
     return this.observe();
   }
 
@@ -69,7 +87,7 @@ export class TicTacToeEnv implements Env<TicTacToeObservation, number> {
     this.board = play(this.board, action, "O");
     let feedback = `O takes ${action}.`;
     if (!isOver(this.board)) {
-      const reply = this.opponent.move(this.board, this.rng);
+      const reply = await opponentMove(this.opponent, this.board, this.rng);
       this.board = play(this.board, reply, "X");
       feedback += ` X replies ${reply}.`;
     }
@@ -108,8 +126,6 @@ export class TicTacToeEnv implements Env<TicTacToeObservation, number> {
 
   /** Accepts "5", "O at 5", "position 5" and the like: the first standalone digit 1–9. */
   parseAction(text: string): ParseResult<number> {
-    const m = /(?:^|[^0-9])([1-9])(?![0-9])/.exec(text);
-    if (!m?.[1]) return fail("invalid_action", `no cell number 1-9 in "${text.slice(0, 40)}"`);
-    return ok(Number(m[1]));
+    return parseCell(text);
   }
 }
