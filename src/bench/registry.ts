@@ -94,6 +94,8 @@ export interface DataRef {
   readonly agent?: string;
   /** The run's `--opt` options, for environments with options (BlocksWorld: `tries`). */
   readonly options?: Readonly<Record<string, unknown>>;
+  /** The episode's journaled model, for environments with an LLM opponent (Tic-Tac-Toe `match-llm`). */
+  readonly model?: LanguageModel;
 }
 
 export interface AgentEntry {

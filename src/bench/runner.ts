@@ -168,7 +168,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     let end: string;
     try {
       const trajectory = await runEpisode(
-        env.create(entry.instance, where),
+        env.create(entry.instance, model ? { ...where, model } : where),
         agent.create(kit, model, config.options),
         {
           seed: entry.seed,

@@ -28,6 +28,7 @@ import {
   type TicTacToeObservation,
 } from "../../envs/tictactoe/env.ts";
 import { exactRoles, opponentRoles } from "../../envs/tictactoe/exact.ts";
+import { llmOpponent } from "../../envs/tictactoe/llm-opponent.ts";
 import { type LlmRoleStats, llmLearner } from "../../envs/tictactoe/llm-roles.ts";
 import {
   boardFromKey,
@@ -188,6 +189,8 @@ const SPLITS: Readonly<Record<string, readonly string[]>> = {
   minimax: ["minimax"],
   random: ["random"],
   all: ["minimax", "random"],
+  // X is the run's model (an "optimal position" prompt, structured output over the empty cells), journaled.
+  "match-llm": ["match-llm"],
   styled: ["styled"],
   corners: ["corners"],
   edges: ["edges"],
@@ -246,6 +249,19 @@ export function createTictactoeEntry(
     create(instance, where) {
       if (instance === "minimax" || instance === "random")
         return new TicTacToeEnv(instance === "random" ? randomOpponent : minimaxOpponent);
+      if (instance === "match-llm") {
+        if (!where.model) {
+          throw new UserError("the match-llm split plays X with the run's model: give --model SPEC", {
+            category: "bad_option",
+          });
+        }
+        const temperature = where.options?.opponentTemperature;
+        const llmX = llmOpponent({
+          model: where.model,
+          ...(typeof temperature === "number" ? { temperature } : {}),
+        });
+        return new TicTacToeMatchEnv({ opponent: llmX, games: gamesOf(where.options, defaultGames) });
+      }
       const source = MATCH_OPPONENTS[instance];
       if (source === undefined)
         throw new UserError(`unknown tictactoe instance "${instance}"`, { category: "bad_option" });
