@@ -32,7 +32,7 @@ export function withJournal(
 ): LanguageModel {
   let seq = 0;
   const price = priceFor(model, options.prices);
-  return wrapGenerate(model, async (request) => {
+  const journaled = wrapGenerate(model, async (request) => {
     const t = options.step();
     const mySeq = seq++;
     const started = performance.now();
@@ -88,4 +88,54 @@ export function withJournal(
       throw error;
     }
   });
+  const score = model.score;
+  if (!score) return journaled;
+  // Exact log-likelihoods (RAP's prior r₀ on local models) are model calls too: journal and count them.
+  return {
+    ...journaled,
+    score: async (prefix: string, continuation: string, o?: { signal?: AbortSignal }) => {
+      const t = options.step();
+      const mySeq = seq++;
+      const started = performance.now();
+      const base = {
+        episodeId: options.episodeId,
+        t,
+        seq: mySeq,
+        requestHash: requestKey(model.id, { messages: [{ role: "user", content: prefix }], maxTokens: 0 }),
+        model: model.id,
+        messages: [{ role: "score:prefix", content: prefix }],
+        samples: 1,
+        outputTokens: 0,
+        costUsd: 0,
+        cacheHits: 0,
+      };
+      try {
+        const result = await score.call(model, prefix, continuation, o);
+        options.tally.calls += 1;
+        options.record({
+          ...base,
+          // The provider reports no prompt token count for scoring: the scored tokens go into the text instead.
+          responses: [
+            `${continuation} (log-likelihood ${result.logprob}, ${result.tokens.length} tokens scored)`,
+          ],
+          inputTokens: 0,
+          latencyMs: performance.now() - started,
+          ok: true,
+        });
+        return result;
+      } catch (thrown) {
+        const error = toLlmError(thrown, o?.signal);
+        options.tally.calls += 1;
+        options.record({
+          ...base,
+          responses: [],
+          inputTokens: 0,
+          latencyMs: performance.now() - started,
+          ok: false,
+          errorCategory: error.category,
+        });
+        throw error;
+      }
+    },
+  };
 }
