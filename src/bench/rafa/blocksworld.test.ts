@@ -396,14 +396,17 @@ describe("through the runner", () => {
         expect(calls.every((c) => c.ok)).toBe(true);
         const kinds = new Set(
           calls.map((c) =>
-            c.messages.at(-1)?.content.includes("Describe every fact that holds after this action")
-              ? "predict"
-              : c.messages.at(-1)?.content.includes("These actions are possible now:")
-                ? "choice"
-                : "other",
+            c.messages[0]?.role === "score:prefix"
+              ? "score"
+              : c.messages.at(-1)?.content.includes("Describe every fact that holds after this action")
+                ? "predict"
+                : c.messages.at(-1)?.content.includes("These actions are possible now:")
+                  ? "choice"
+                  : "other",
           ),
         );
-        expect([...kinds].sort()).toEqual(prior === "choice" ? ["choice", "predict"] : ["predict"]);
+        // Scored priors (RAP's r₀ from log-likelihoods) are journaled like every other model call.
+        expect([...kinds].sort()).toEqual(prior === "choice" ? ["choice", "predict"] : ["predict", "score"]);
       }
     } finally {
       await model.close?.();
