@@ -17,7 +17,8 @@ export function treePlanner<S, A>(options: TreeSearchOptions<S, A>): RafaPlanner
 /**
  * RAFA with MCTS (the paper's BlocksWorld planner): the tree persists across steps and tries — it is the memory —
  * and after each real step the chosen child's predicted state and reward are overwritten by the observed ones. A
- * new tree is grown when the roles change (a new epoch) or the real state leaves the tree.
+ * new tree is grown when the roles change (a new epoch) or the real state leaves the tree — so the tree only
+ * persists across relearning if the learner returns the same roles object for the episode.
  */
 export function mctsPlanner<S, A>(
   options: MctsOptions<S, A> & { readonly rolloutsPerStep: number; readonly stateKey: (s: S) => string },
@@ -27,7 +28,15 @@ export function mctsPlanner<S, A>(
   return {
     name: "mcts",
     async plan(roles, state, ctx) {
-      if (!tree || treeRoles !== roles || options.stateKey(tree.current.state) !== options.stateKey(state)) {
+      // A new try starts when the tree's current node is final (the try ended there) or the real state left the
+      // tree — also when a try ended in a state equal to the initial one.
+      const atTryEnd = tree !== undefined && tree.isFinal(tree.current);
+      if (
+        !tree ||
+        treeRoles !== roles ||
+        atTryEnd ||
+        options.stateKey(tree.current.state) !== options.stateKey(state)
+      ) {
         const root = tree?.root;
         // Back at the initial state (a new try): keep the tree and rewind instead of starting over.
         if (tree && treeRoles === roles && root && options.stateKey(root.state) === options.stateKey(state))
