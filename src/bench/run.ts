@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -10,7 +9,7 @@ import { UsageMeter } from "../llm/middleware/usage.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import type { Capabilities, LanguageModel } from "../llm/types.ts";
 import { VERSION } from "../version.ts";
-import { MANIFEST, readManifest, SUMMARY, sha256File, writeJson } from "./files.ts";
+import { gitCommit, MANIFEST, readManifest, SUMMARY, sha256File, writeJson } from "./files.ts";
 import { agentEntry, envEntry } from "./registry.ts";
 import { type ExecuteResult, executeRun, type RunEvents } from "./runner.ts";
 import { RUN_DB, RunStore } from "./store.ts";
@@ -148,16 +147,6 @@ async function openModel(config: RunConfig, ctx: RunContext, meter: UsageMeter):
     await model.close?.();
     cache?.close();
     throw error;
-  }
-}
-
-function gitCommit(): string | null {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
-      .toString()
-      .trim();
-  } catch {
-    return null;
   }
 }
 

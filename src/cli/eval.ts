@@ -11,13 +11,20 @@
  * The journal is JSONL rather than the bench run store: an evaluation is a list of independent points, not a grid
  * of episodes, and is cheap to rerun (it does not resume).
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { MANIFEST, REPORT, SUMMARY, sha256File, writeFileAtomic, writeJson } from "../bench/files.ts";
+import {
+  gitCommit,
+  MANIFEST,
+  REPORT,
+  SUMMARY,
+  sha256File,
+  writeFileAtomic,
+  writeJson,
+} from "../bench/files.ts";
 import { UserError } from "../core/errors.ts";
 import { loadApiBank } from "../envs/apibank/data.ts";
 import {
@@ -71,16 +78,6 @@ const Choice = <T extends string>(flag: string, values: readonly T[], value: str
   }
   return found;
 };
-
-function gitCommit(): string | null {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
-      .toString()
-      .trim();
-  } catch {
-    return null;
-  }
-}
 
 /** The official prediction line of a point. */
 function predictionLine(r: PointRecord): Record<string, unknown> {
