@@ -16,6 +16,7 @@ import {
   anytimeSchedule,
   armResult,
   type ExplorationSettings,
+  experimentResult,
   fmt,
   type Job,
   llmArms,
@@ -138,18 +139,14 @@ export const gridworldExperiment: TheoryExperiment<GridworldParams> = {
       );
     }
 
-    let envSteps = 0;
-    for (const run of runs.values()) envSteps += run.envSteps;
-    return {
-      experiment: NAME,
-      theorem: gridworldExperiment.theorem,
-      params: { ...params },
+    const parts = { arms, sweeps: report.sweeps, checks };
+    return experimentResult(
+      { name: NAME, theorem: gridworldExperiment.theorem },
+      params,
       seeds,
-      arms,
-      sweeps: report.sweeps,
-      checks,
-      wall_s: (performance.now() - started) / 1000,
-      env_steps: envSteps,
-    };
+      parts,
+      runs,
+      started,
+    );
   },
 };

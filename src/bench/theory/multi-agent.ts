@@ -37,6 +37,7 @@ import {
   type ArmSpec,
   armResult,
   describeSchedule,
+  experimentResult,
   fmt,
   type Job,
   llmValidityCheck,
@@ -543,18 +544,13 @@ export const multiAgentExperiment: TheoryExperiment<MultiAgentParams> = {
       );
     }
 
-    let envSteps = 0;
-    for (const run of runs.values()) envSteps += run.envSteps;
-    return {
-      experiment: NAME,
-      theorem: multiAgentExperiment.theorem,
-      params: { ...params },
+    return experimentResult(
+      { name: NAME, theorem: multiAgentExperiment.theorem },
+      params,
       seeds,
-      arms,
-      sweeps,
-      checks,
-      wall_s: (performance.now() - started) / 1000,
-      env_steps: envSteps,
-    };
+      { arms, sweeps, checks },
+      runs,
+      started,
+    );
   },
 };

@@ -36,7 +36,7 @@ import type { LanguageModel } from "../../llm/types.ts";
 import { checkpoints, horizonSlope, RegretCurves, type SlopeFit, tailSlope } from "../../theory/regret.ts";
 import { type EpsilonSchedule, epsilonAt, tunedEpsilon } from "../../theory/schedules.ts";
 import { mean, standardError } from "../../theory/stats.ts";
-import type { ArmResult, Check, ExperimentContext, Series, Sweep } from "./types.ts";
+import type { ArmResult, Check, ExperimentContext, ExperimentResult, Series, Sweep } from "./types.ts";
 
 /** What an arm's factory gets for one seed. `zStar` is for arms entitled to it (oracle, the δ error model). */
 export interface SeedContext {
@@ -825,4 +825,26 @@ export function suiteReport(
     },
   ];
   return { arms, sweeps, checks };
+}
+
+/** An experiment's `result.json`: environment steps summed over its runs, wall time since `started`. */
+export function experimentResult(
+  exp: { readonly name: string; readonly theorem: string },
+  params: Readonly<Record<string, unknown>>,
+  seeds: number,
+  parts: Pick<ExperimentResult, "arms" | "sweeps" | "checks">,
+  runs: ReadonlyMap<string, { readonly envSteps: number }>,
+  started: number,
+): ExperimentResult {
+  let envSteps = 0;
+  for (const run of runs.values()) envSteps += run.envSteps;
+  return {
+    experiment: exp.name,
+    theorem: exp.theorem,
+    params: { ...params },
+    seeds,
+    ...parts,
+    wall_s: (performance.now() - started) / 1000,
+    env_steps: envSteps,
+  };
 }

@@ -16,6 +16,7 @@ import {
   armResult,
   type ExplorationSettings,
   epsBailArm,
+  experimentResult,
   fmt,
   type Job,
   llmArms,
@@ -166,18 +167,13 @@ export const pretrainErrorExperiment: TheoryExperiment<PretrainErrorParams> = {
       );
     }
 
-    let envSteps = 0;
-    for (const run of runs.values()) envSteps += run.envSteps;
-    return {
-      experiment: NAME,
-      theorem: pretrainErrorExperiment.theorem,
-      params: { ...params },
+    return experimentResult(
+      { name: NAME, theorem: pretrainErrorExperiment.theorem },
+      params,
       seeds,
-      arms,
-      sweeps,
-      checks,
-      wall_s: (performance.now() - started) / 1000,
-      env_steps: envSteps,
-    };
+      { arms, sweeps, checks },
+      runs,
+      started,
+    );
   },
 };

@@ -15,6 +15,7 @@ import {
   bailArm,
   type ExplorationSettings,
   epsBailArm,
+  experimentResult,
   fmt,
   type Job,
   llmArms,
@@ -212,18 +213,13 @@ export const probeTrapExperiment: TheoryExperiment<ProbeTrapParams> = {
       );
     }
 
-    let envSteps = 0;
-    for (const run of runs.values()) envSteps += run.envSteps;
-    return {
-      experiment: NAME,
-      theorem: probeTrapExperiment.theorem,
-      params: { ...params },
+    return experimentResult(
+      { name: NAME, theorem: probeTrapExperiment.theorem },
+      params,
       seeds,
-      arms,
-      sweeps,
-      checks,
-      wall_s: (performance.now() - started) / 1000,
-      env_steps: envSteps,
-    };
+      { arms, sweeps, checks },
+      runs,
+      started,
+    );
   },
 };

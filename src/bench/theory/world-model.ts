@@ -42,6 +42,7 @@ import {
   armResult,
   describeSchedule,
   type ExplorationSettings,
+  experimentResult,
   fmt,
   type Job,
   linearRegretCheck,
@@ -478,18 +479,13 @@ export const worldModelExperiment: TheoryExperiment<WorldModelParams> = {
       );
     }
 
-    let envSteps = 0;
-    for (const run of runs.values()) envSteps += run.envSteps;
-    return {
-      experiment: NAME,
-      theorem: worldModelExperiment.theorem,
-      params: { ...params },
+    return experimentResult(
+      { name: NAME, theorem: worldModelExperiment.theorem },
+      params,
       seeds,
-      arms,
-      sweeps,
-      checks,
-      wall_s: (performance.now() - started) / 1000,
-      env_steps: envSteps,
-    };
+      { arms, sweeps, checks },
+      runs,
+      started,
+    );
   },
 };
