@@ -1,0 +1,47 @@
+/** train/: the self-training loop's data side — instructions, critics, selection, dataset export. */
+export {
+  type Agreement,
+  type CriticVerdict,
+  criticAgreement,
+  criticMessages,
+  exactTwinCritic,
+  llmCritic,
+  normaliseArgs,
+  type PrefilterReason,
+  type PrefilterVerdict,
+  prefilter,
+  renderTrajectory,
+} from "./critics.ts";
+export {
+  type ApiBankSample,
+  apiBankSamples,
+  chatMessages,
+  type ExportFormat,
+  exportRecords,
+  systemPrompt,
+  toJsonl,
+} from "./export.ts";
+export { goldTrajectory } from "./gold.ts";
+export {
+  buildTestGuard,
+  type GoldCall,
+  type GoldChain,
+  type Instruction,
+  loadInstructions,
+  normaliseText,
+  parseTrainingRecords,
+  type RefusedInstruction,
+  TestTextGuard,
+  type TrainingSet,
+  textHash,
+} from "./instructions.ts";
+export { type Scored, type SelectOptions, selectTrajectories } from "./select.ts";
+export {
+  agentSteps,
+  apiTurn,
+  finalReply,
+  type Trajectory,
+  type TrajectoryCall,
+  type TrajectoryTurn,
+  trajectoryCalls,
+} from "./trajectory.ts";
