@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { meanCurves, wilson } from "./summary.ts";
+import { meanCurves, summarize, wilson } from "./summary.ts";
 import type { EpisodeRecord } from "./types.ts";
 
 function episode(curves?: Record<string, number[]>): EpisodeRecord {
@@ -28,6 +28,26 @@ describe("summary", () => {
     const mean = meanCurves([episode({ solved: [0, 1] }), episode({ solved: [0, 0, 0, 0] }), episode()]);
     expect(mean).toEqual({ solved: [0, 0.5, 0.5, 0.5] });
   });
+  it("records the run's options, which qualify the model (exact twins vs imperfect twins)", () => {
+    const config = {
+      env: "game24",
+      agent: "rafa",
+      model: "exact",
+      split: "test",
+      instances: ["x"],
+      seeds: [1],
+      concurrency: 1,
+      maxSteps: 2,
+      prices: {},
+      cache: { path: "", mode: "off" as const },
+      dataDir: ".",
+      options: { roles: "imperfect", rate: 0.3 },
+    };
+    const summary = summarize(config, [episode()], 0);
+    expect(summary.options).toEqual({ roles: "imperfect", rate: 0.3 });
+    expect(summary.model).toBe("exact");
+  });
+
   it("Wilson intervals stay inside [0, 1] at the edges", () => {
     expect(wilson(0, 10).low).toBe(0);
     expect(wilson(10, 10).high).toBe(1);

@@ -71,6 +71,7 @@ export function summarize(
     agent: config.agent,
     model: config.model,
     split: config.split,
+    options: config.options,
     episodes: n,
     success_rate: tidy(n ? successes / n : 0),
     success_ci95: { low: tidy(ci.low), high: tidy(ci.high) },

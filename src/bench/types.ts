@@ -126,6 +126,8 @@ export interface Summary {
   readonly agent: string;
   readonly model: string;
   readonly split: string;
+  /** The run's `--opt` options (e.g. `roles: "imperfect"`), which can change what `model` means. */
+  readonly options: Readonly<Record<string, unknown>>;
   readonly episodes: number;
   readonly success_rate: number;
   /** Wilson score interval for the success rate. */

@@ -88,7 +88,13 @@ async function withProgress(
   const s = outcome.summary;
   if (s) {
     output.out(
-      `${s.env} / ${s.agent} / ${s.model}: success ${(100 * s.success_rate).toFixed(1)}% ` +
+      `${s.env} / ${s.agent} / ${s.model}${
+        Object.keys(s.options).length > 0
+          ? ` (${Object.entries(s.options)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(", ")})`
+          : ""
+      }: success ${(100 * s.success_rate).toFixed(1)}% ` +
         `(95% CI ${(100 * s.success_ci95.low).toFixed(1)}-${(100 * s.success_ci95.high).toFixed(1)}%) over ${s.episodes} episodes, ` +
         `mean return ${s.mean_return}, mean steps ${s.mean_steps}`,
     );
