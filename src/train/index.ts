@@ -35,7 +35,28 @@ export {
   type TrainingSet,
   textHash,
 } from "./instructions.ts";
+export {
+  goldPolicy,
+  type LlmPolicyOptions,
+  llmPolicy,
+  type Policy,
+  type PolicyInput,
+  type PolicyOutput,
+  type RolloutManyOptions,
+  type RolloutOptions,
+  type RolloutResult,
+  rollout,
+  rolloutMany,
+  type StopReason,
+} from "./rollout.ts";
 export { type Scored, type SelectOptions, selectTrajectories } from "./select.ts";
+export {
+  type ApiOutcome,
+  ReplaySimulator,
+  type ReplaySimulatorOptions,
+  type RolloutEnvironment,
+  type RolloutSession,
+} from "./simulator.ts";
 export {
   agentSteps,
   apiTurn,
