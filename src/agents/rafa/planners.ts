@@ -30,7 +30,7 @@ export function mctsPlanner<S, A>(
     async plan(roles, state, ctx) {
       // A new try starts when the tree's current node is final (the try ended there) or the real state left the
       // tree — also when a try ended in a state equal to the initial one.
-      const atTryEnd = tree !== undefined && tree.isFinal(tree.current);
+      const atTryEnd = tree?.isFinal(tree.current) ?? false;
       if (
         !tree ||
         treeRoles !== roles ||
