@@ -4,9 +4,8 @@
  * retriever, the error distribution beside the published taxonomies, and the failed points with their answers.
  * Same machinery as the run report: static HTML and inline SVG, everything untrusted escaped, nothing loaded.
  */
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
 import type { TopLevelSpec } from "vega-lite";
+import { writeFileAtomicAsync } from "../bench/files.ts";
 import {
   type ApiBankSummary,
   ERROR_CATEGORIES,
@@ -223,12 +222,5 @@ ${lowResponses(records)}
 /** Render and write atomically. */
 export async function writeApiBankReport(path: string, input: ApiBankReportInput): Promise<void> {
   const text = await renderApiBankReport(input);
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, text, "utf8");
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomicAsync(path, text);
 }

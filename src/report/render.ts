@@ -1,10 +1,9 @@
+import { writeFileAtomicAsync } from "../bench/files.ts";
 /**
  * `report.html`: one self-contained page per run, or a comparison of runs (the first is the main one). Everything
  * but the search-tree explorer is static HTML and inline SVG, so the page reads fully with JavaScript off; the
  * page loads nothing from anywhere, and its CSP forbids it to.
  */
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
 import type { EpisodeRecord, RunConfig, RunData } from "../bench/types.ts";
 import { type Chart, type LabelledRun, renderCharts } from "./charts.ts";
 import { EXPLORER_SCRIPT } from "./client.ts";
@@ -323,12 +322,5 @@ export async function writeReport(
   options: ReportOptions = {},
 ): Promise<void> {
   const text = await renderReport(runs, options);
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, text, "utf8");
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomicAsync(path, text);
 }

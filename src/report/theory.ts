@@ -4,9 +4,8 @@
  * rates, parameter sweeps (the U-shape of final regret against ε), switches, and the acceptance checks as measured.
  * Same rendering and escaping machinery as the run report; no script at all.
  */
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
 import type { TopLevelSpec } from "vega-lite";
+import { writeFileAtomicAsync } from "../bench/files.ts";
 import type { ArmResult, ExperimentResult, Series } from "../bench/theory/types.ts";
 import { baseConfig, PALETTE, renderSpecs } from "./charts.ts";
 import { html, raw } from "./escape.ts";
@@ -271,12 +270,5 @@ ${
 /** Render and write atomically. */
 export async function writeTheoryReport(path: string, result: ExperimentResult): Promise<void> {
   const text = await renderTheoryReport(result);
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, text, "utf8");
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomicAsync(path, text);
 }
