@@ -42,11 +42,11 @@ import { ApiBankWorld, type Level } from "../envs/apibank/executor.ts";
 import { levelPoints } from "../envs/apibank/points.ts";
 import { Bm25Retriever, EmbeddingRetriever, parseEmbeddingSpec } from "../envs/apibank/retriever.ts";
 import { RecordedFirstRetriever, recordedSearches } from "../envs/apibank/toolsearcher.ts";
-import { createModel } from "../llm/create.ts";
 import { LlmCache } from "../llm/middleware/cache.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { writeApiBankReport } from "../report/apibank.ts";
+import { createAgentModel } from "../train/embedded/provider.ts";
 import { VERSION } from "../version.ts";
 import type { Output } from "./output.ts";
 
@@ -150,7 +150,7 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
         mkdirSync(dirname(resolve(flags.cacheFile)), { recursive: true });
         cache = new LlmCache(resolve(flags.cacheFile));
       }
-      model = createModel(spec, cache ? { cache: { cache } } : {});
+      model = createAgentModel(spec, cache ? { cache: { cache } } : {});
       // Probing first makes an unreachable server one clear line before anything is written.
       models[spec.spec] = await model.capabilities({ signal: controller.signal });
       predictor = llmPredictor(model, { maxTokens: flags.maxTokens });

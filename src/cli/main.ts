@@ -10,6 +10,7 @@ import { addEvalCommand } from "./eval.ts";
 import { type Output, stdio } from "./output.ts";
 import { reportCommand } from "./report.ts";
 import { type TheoryFlags, theoryCommand } from "./theory.ts";
+import { addTrainCommand, isTrainRun, resumeTrainCommand } from "./train.ts";
 
 /** Parse a CLI value through a zod schema, turning failures into commander's one-line argument errors. */
 export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
@@ -76,6 +77,9 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
       exit.code = await benchCommand(env, flags, output);
     });
 
+  addTrainCommand(program, output, (code) => {
+    exit.code = code;
+  });
   addEvalCommand(program, output, (code) => {
     exit.code = code;
   });
@@ -87,7 +91,7 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     )
     .argument("<run-dir>", "run folder")
     .action(async (dir: string) => {
-      exit.code = await resumeCommand(dir, output);
+      exit.code = isTrainRun(dir) ? await resumeTrainCommand(dir, output) : await resumeCommand(dir, output);
     });
 
   program

@@ -107,8 +107,16 @@ function createProvider(
         ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
         ...(spec.parallel !== undefined ? { maxParallel: spec.parallel } : {}),
         ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+        ...(spec.lora !== undefined ? { lora: spec.lora } : {}),
       });
     case "replay":
       return new ReplayModel({ path: spec.path });
+    case "embedded":
+      // The embedded learner reads API-Bank prompts; it lives with the training loop (train/embedded), above
+      // this layer, and is opened by the commands that take it.
+      throw new UserError(
+        `${spec.spec} is the API-Bank embedded learner; use it with bayesact eval apibank or bayesact train apibank`,
+        { category: "bad_model_spec" },
+      );
   }
 }

@@ -32,6 +32,19 @@ describe("parseModelSpec", () => {
       parallel: 3,
       gpu: false,
     });
+    expect(parseModelSpec("llamacpp:/m/base.gguf?lora=/runs/it0/adapter.gguf", {})).toMatchObject({
+      modelPath: "/m/base.gguf",
+      lora: "/runs/it0/adapter.gguf",
+    });
+    expect(parseModelSpec("embedded:base")).toEqual({
+      kind: "embedded",
+      spec: "embedded:base",
+      path: undefined,
+    });
+    expect(parseModelSpec("embedded:/r/model.json")).toMatchObject({
+      kind: "embedded",
+      path: "/r/model.json",
+    });
     expect(parseModelSpec("replay:runs/a.jsonl")).toEqual({
       kind: "replay",
       spec: "replay:runs/a.jsonl",

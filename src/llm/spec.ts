@@ -9,8 +9,9 @@ import { UserError } from "../core/errors.ts";
  *   openai-compatible:http://127.0.0.1:8000/v1#m   any OpenAI-compatible server (vLLM, llama.cpp server, …);
  *                                                  optional key from BAYESACT_API_KEY
  *   ollama:qwen2.5:7b                              Ollama's OpenAI endpoint at OLLAMA_HOST (default 127.0.0.1:11434)
- *   llamacpp:/path/model.gguf[?ctx=4096&parallel=4&threads=2&gpu=auto]   local GGUF through node-llama-cpp
+ *   llamacpp:/path/model.gguf[?ctx=4096&parallel=4&threads=2&gpu=auto&lora=/path/adapter.gguf]   local GGUF through node-llama-cpp
  *   replay:/path/cassette.jsonl                    recorded calls, no model needed
+ *   embedded:base | embedded:/path/model.json      the API-Bank embedded learner (train/embedded), in process
  *
  * Keys are read from the environment at construction and never written anywhere.
  */
@@ -31,18 +32,22 @@ export type ModelSpec =
       contextSize?: number;
       parallel?: number;
       threads?: number;
+      /** A LoRA adapter GGUF applied on top of the model. */
+      lora?: string;
       gpu: false | "auto";
     }
-  | { kind: "replay"; spec: string; path: string };
+  | { kind: "replay"; spec: string; path: string }
+  | { kind: "embedded"; spec: string; path: string | undefined };
 
 const KINDS =
-  "exact, openai:MODEL, openai-compatible:URL#MODEL, ollama:MODEL, llamacpp:PATH.gguf, replay:PATH.jsonl";
+  "exact, openai:MODEL, openai-compatible:URL#MODEL, ollama:MODEL, llamacpp:PATH.gguf, replay:PATH.jsonl, embedded:base|PATH.json";
 
 const LlamaQuery = z.strictObject({
   ctx: z.coerce.number().int().min(16).optional(),
   parallel: z.coerce.number().int().min(1).max(64).optional(),
   threads: z.coerce.number().int().min(1).optional(),
   gpu: z.enum(["auto", "false"]).optional(),
+  lora: z.string().min(1).optional(),
 });
 
 function bad(spec: string, why: string): UserError {
@@ -127,10 +132,13 @@ export function parseModelSpec(
         ...(o.ctx !== undefined ? { contextSize: o.ctx } : {}),
         ...(o.parallel !== undefined ? { parallel: o.parallel } : {}),
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        ...(o.lora !== undefined ? { lora: o.lora } : {}),
       };
     }
     case "replay":
       return { kind: "replay", spec: s, path: rest };
+    case "embedded":
+      return { kind: "embedded", spec: s, path: rest === "base" ? undefined : rest };
     default:
       throw bad(spec, `unknown provider "${prefix}"`);
   }

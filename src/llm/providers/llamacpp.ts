@@ -68,6 +68,8 @@ export interface LlamaCppModelOptions {
   readonly gpu?: false | "auto";
   /** CPU threads (default: node-llama-cpp's choice, the machine's math cores). */
   readonly threads?: number;
+  /** A LoRA adapter (GGUF) applied on top of the model, e.g. one a `command:` trainer produced. */
+  readonly lora?: string;
   /** Sequences in the context, i.e. samples evaluated in parallel (default 4). */
   readonly maxParallel?: number;
   /** Model spec (default `llamacpp:<modelPath>`). */
@@ -452,6 +454,9 @@ export class LlamaCppModel implements LanguageModel {
           contextSize: this.options.contextSize ?? Math.min(model.trainContextSize || 4096, 4096),
           sequences: maxParallel,
           ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
+          ...(this.options.lora !== undefined
+            ? { lora: { adapters: [{ filePath: this.options.lora }] } }
+            : {}),
         });
       } catch (error) {
         throw new LlmError("bad_request", `cannot create a context for ${path}: ${firstLine(error)}`, {

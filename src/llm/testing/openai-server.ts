@@ -4,6 +4,9 @@
  * point the real `openai` client at it, so the whole HTTP path — sockets, status codes, headers, bodies — is
  * exercised without a hosted model.
  *
+ * It also emulates OpenAI's fine-tuning API (files, jobs that advance one status per retrieve, cancel, events), for
+ * the self-training loop's `openai` trainer.
+ *
  * Answers are deterministic: the same request with the same seed gets the same text; choice `index` changes it.
  * Without a seed (or when the server "ignores" seeds) a per-server call counter plays the part of sampling noise,
  * so unseeded calls differ like real sampling does. Temperature 0 without a seed is treated as greedy (stable).
@@ -95,6 +98,45 @@ export interface OpenAIServerOptions {
   errorStyle?: "openai" | "flat";
   /** Delay before every answer, in milliseconds (a timer, not a busy wait). */
   latencyMs?: number;
+  /** How fine-tuning jobs end and how long they take (the fine-tuning endpoints are always served). */
+  fineTuning?: {
+    /** Make a job end `failed` with this error: always, or when the function (given the job) returns one. */
+    fail?: FineTuningError | ((job: FineTuningJobBody) => FineTuningError | undefined);
+    /**
+     * Retrieves until a job is done (default 3): created `validating_files`, then `queued`, `running`, …, and the
+     * N-th retrieve sees `succeeded` (or `failed`). 0: the job is done when created.
+     */
+    pollsUntilDone?: number;
+  };
+}
+
+export interface FineTuningError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The parts of a fine-tuning job request the server understands. */
+export interface FineTuningJobBody {
+  readonly model: string;
+  readonly training_file: string;
+  readonly suffix?: string;
+  readonly n_epochs?: number;
+}
+
+/** A file uploaded through `POST /v1/files`. */
+export interface UploadedFile {
+  readonly id: string;
+  readonly filename: string;
+  readonly purpose: string;
+  readonly content: string;
+}
+
+/** A fine-tuning job as the server keeps it. `retrieves` counts `GET /v1/fine_tuning/jobs/{id}`. */
+export interface FineTuningJobRecord {
+  readonly id: string;
+  readonly body: FineTuningJobBody;
+  status: "validating_files" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  retrieves: number;
 }
 
 export interface OpenAIServer {
@@ -102,6 +144,10 @@ export interface OpenAIServer {
   readonly url: string;
   /** Every request, recorded as soon as its body has arrived (before latency and faults apply). */
   readonly requests: readonly RecordedRequest[];
+  /** Files uploaded for fine-tuning, in upload order. */
+  readonly files: readonly UploadedFile[];
+  /** Fine-tuning jobs, in creation order (live records: their status advances). */
+  readonly fineTuningJobs: readonly FineTuningJobRecord[];
   enqueueFault(fault: Fault): void;
   setLatency(ms: number): void;
   /** Stop listening and destroy every open socket (including hanging requests); never blocks. */
@@ -244,7 +290,213 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     });
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse, rawBody: string) => {
+  // Fine-tuning state: uploaded files and jobs, with each job's events (oldest first).
+  const files: UploadedFile[] = [];
+  const jobs: FineTuningJobRecord[] = [];
+  const jobState = new Map<string, { fail: FineTuningError | undefined; events: object[]; tokens: number }>();
+  let eventClock = 0;
+  const pollsUntilDone = options.fineTuning?.pollsUntilDone ?? 3;
+
+  const jobJson = (job: FineTuningJobRecord) => {
+    const state = jobState.get(job.id);
+    const done = job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
+    const epochs = job.body.n_epochs ?? 1;
+    return {
+      object: "fine_tuning.job",
+      id: job.id,
+      model: job.body.model,
+      created_at: 0,
+      finished_at: done ? 1 : null,
+      fine_tuned_model:
+        job.status === "succeeded"
+          ? `ft:${job.body.model}:bayesact:${job.body.suffix ?? ""}:${job.id.slice("ftjob-".length)}`
+          : null,
+      organization_id: "org-bayesact",
+      result_files: [],
+      status: job.status,
+      validation_file: null,
+      training_file: job.body.training_file,
+      hyperparameters: { n_epochs: epochs, batch_size: "auto", learning_rate_multiplier: "auto" },
+      method: {
+        type: "supervised",
+        supervised: {
+          hyperparameters: { n_epochs: epochs, batch_size: "auto", learning_rate_multiplier: "auto" },
+        },
+      },
+      trained_tokens: job.status === "succeeded" ? (state?.tokens ?? 0) * epochs : null,
+      error:
+        job.status === "failed" && state?.fail !== undefined
+          ? { code: state.fail.code, message: state.fail.message, param: null }
+          : null,
+      seed: 0,
+      estimated_finish: null,
+      integrations: null,
+      metadata: null,
+      ...(job.body.suffix !== undefined ? { user_provided_suffix: job.body.suffix } : {}),
+    };
+  };
+
+  const setStatus = (job: FineTuningJobRecord, status: FineTuningJobRecord["status"]) => {
+    if (job.status === status) return;
+    job.status = status;
+    addEvent(job);
+  };
+
+  /** An event for the job's current status, as OpenAI logs each step of a job. */
+  const addEvent = (job: FineTuningJobRecord) => {
+    const status = job.status;
+    const message = {
+      validating_files: "Validating training file",
+      queued: "Fine-tuning job queued",
+      running: "Fine-tuning job started",
+      succeeded: "The job has successfully completed",
+      failed: `The job failed: ${jobState.get(job.id)?.fail?.message ?? "unknown error"}`,
+      cancelled: "The job was cancelled",
+    }[status];
+    eventClock += 1;
+    jobState.get(job.id)?.events.push({
+      object: "fine_tuning.job.event",
+      id: `ftevent-${eventClock}`,
+      created_at: eventClock,
+      level: status === "failed" ? "error" : "info",
+      message,
+      type: "message",
+      data: {},
+    });
+  };
+
+  /** The status a job has after `retrieves` retrieves (or at creation, with 0). */
+  const statusAfter = (job: FineTuningJobRecord): FineTuningJobRecord["status"] => {
+    if (job.retrieves >= pollsUntilDone)
+      return jobState.get(job.id)?.fail !== undefined ? "failed" : "succeeded";
+    return job.retrieves === 0 ? "validating_files" : job.retrieves === 1 ? "queued" : "running";
+  };
+
+  const handleFineTuning = (
+    res: ServerResponse,
+    method: string,
+    path: string,
+    headers: Readonly<Record<string, string>>,
+    raw: Buffer,
+    json: unknown,
+  ) => {
+    if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
+      sendError(res, 401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
+      return;
+    }
+    const segments = path.split("/").slice(2); // ["files", id?] or ["fine_tuning", "jobs", id?, action?]
+    if (segments[0] === "files") {
+      if (method === "POST" && segments.length === 1) {
+        const parts = parseMultipart(raw, headers["content-type"]);
+        if (typeof parts === "string") {
+          sendError(res, 400, parts, "invalid_request_error");
+          return;
+        }
+        const purpose = parts.get("purpose")?.data.toString("utf8");
+        const file = parts.get("file");
+        if (purpose === undefined || file === undefined) {
+          sendError(res, 400, "'file' and 'purpose' are required", "invalid_request_error");
+          return;
+        }
+        const content = file.data.toString("utf8");
+        const invalid = purpose === "fine-tune" ? checkTrainingFile(content) : undefined;
+        if (invalid !== undefined) {
+          sendError(
+            res,
+            400,
+            `Invalid file format for Fine-Tuning API: ${invalid}`,
+            "invalid_request_error",
+            "invalid_file_format",
+          );
+          return;
+        }
+        const uploaded = {
+          id: `file-${files.length + 1}`,
+          filename: file.filename ?? "upload",
+          purpose,
+          content,
+        };
+        files.push(uploaded);
+        sendJson(res, 200, fileJson(uploaded));
+        return;
+      }
+      const uploaded = files.find((f) => f.id === segments[1]);
+      if (method === "GET" && segments.length === 2 && uploaded !== undefined) {
+        sendJson(res, 200, fileJson(uploaded));
+        return;
+      }
+      if (method === "GET" && segments.length === 2) {
+        sendError(res, 404, `No such File object: ${segments[1]}`, "invalid_request_error");
+        return;
+      }
+    } else if (segments[1] === "jobs") {
+      if (method === "POST" && segments.length === 2) {
+        const body = parseJobBody(json);
+        if (typeof body === "string") {
+          sendError(res, 400, body, "invalid_request_error");
+          return;
+        }
+        const training = files.find((f) => f.id === body.training_file);
+        if (training === undefined) {
+          sendError(
+            res,
+            400,
+            `invalid training_file: ${body.training_file}`,
+            "invalid_request_error",
+            "invalid_training_file",
+          );
+          return;
+        }
+        const fail = options.fineTuning?.fail;
+        const job: FineTuningJobRecord = {
+          id: `ftjob-${jobs.length + 1}`,
+          body,
+          status: "validating_files",
+          retrieves: 0,
+        };
+        jobs.push(job);
+        jobState.set(job.id, {
+          fail: typeof fail === "function" ? fail(body) : fail,
+          events: [],
+          tokens: countTokens(training.content.length),
+        });
+        addEvent(job);
+        setStatus(job, statusAfter(job));
+        sendJson(res, 200, jobJson(job));
+        return;
+      }
+      const job = jobs.find((j) => j.id === segments[2]);
+      if (job === undefined) {
+        sendError(res, 404, `No such fine-tuning job: ${segments[2] ?? ""}`, "invalid_request_error");
+        return;
+      }
+      const done = job.status === "succeeded" || job.status === "failed" || job.status === "cancelled";
+      if (method === "GET" && segments.length === 3) {
+        job.retrieves += 1;
+        if (!done) setStatus(job, statusAfter(job));
+        sendJson(res, 200, jobJson(job));
+        return;
+      }
+      if (method === "POST" && segments[3] === "cancel" && segments.length === 4) {
+        if (done) {
+          sendError(res, 400, `Job has already ${job.status}: ${job.id}`, "invalid_request_error");
+          return;
+        }
+        setStatus(job, "cancelled");
+        sendJson(res, 200, jobJson(job));
+        return;
+      }
+      if (method === "GET" && segments[3] === "events" && segments.length === 4) {
+        const events = [...(jobState.get(job.id)?.events ?? [])].reverse(); // newest first, as OpenAI lists them
+        sendJson(res, 200, { object: "list", data: events, has_more: false });
+        return;
+      }
+    }
+    sendError(res, 404, `no route for ${method} ${path}`, "not_found_error");
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+    const rawBody = raw.toString("utf8");
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -273,6 +525,12 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
           object: "list",
           data: [{ id, object: "model", created: 0, owned_by: "bayesact" }],
         });
+      } else if (
+        path === "/v1/files" ||
+        path.startsWith("/v1/files/") ||
+        path.startsWith("/v1/fine_tuning/")
+      ) {
+        handleFineTuning(res, req.method ?? "GET", path, headers, raw, json);
       } else {
         sendError(res, 404, `no route for ${req.method ?? "?"} ${path}`, "not_found_error");
       }
@@ -291,7 +549,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => handle(req, res, Buffer.concat(chunks)));
     req.on("error", () => res.destroy());
   });
   // Many concurrent keep-alive clients (benchmarks run 32 at once); Node's defaults are fine, but never let the
@@ -311,6 +569,8 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    files,
+    fineTuningJobs: jobs,
     enqueueFault(fault) {
       faults.push({ fault, remaining: fault.times ?? 1 });
     },
@@ -419,6 +679,96 @@ function parseChatBody(raw: unknown): ChatCompletionBody | string {
     if (rf.type === "json_schema" && !isRecord(js)) return "'response_format.json_schema' is required";
   }
   return body;
+}
+
+function fileJson(file: UploadedFile) {
+  return {
+    object: "file",
+    id: file.id,
+    bytes: Buffer.byteLength(file.content),
+    created_at: 0,
+    filename: file.filename,
+    purpose: file.purpose,
+    status: "processed",
+    status_details: null,
+    expires_at: null,
+  };
+}
+
+/** Enough of multipart/form-data (RFC 7578) for the `openai` client's uploads: each part's name, filename, bytes. */
+function parseMultipart(
+  body: Buffer,
+  contentType: string | undefined,
+): Map<string, { data: Buffer; filename?: string }> | string {
+  const match = /^multipart\/form-data;.*\bboundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? "");
+  const boundary = match?.[1] ?? match?.[2];
+  if (boundary === undefined) return "the body must be multipart/form-data with a boundary";
+  const delimiter = Buffer.from(`--${boundary}`);
+  const next = Buffer.from(`\r\n--${boundary}`);
+  const parts = new Map<string, { data: Buffer; filename?: string }>();
+  let at = body.indexOf(delimiter);
+  if (at < 0) return "no multipart boundary in the body";
+  for (;;) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString("latin1") === "--") return parts; // the closing delimiter
+    const headerEnd = body.indexOf("\r\n\r\n", start);
+    if (headerEnd < 0) return "malformed multipart part headers";
+    const end = body.indexOf(next, headerEnd + 4);
+    if (end < 0) return "unterminated multipart part";
+    const headers = body.subarray(start, headerEnd).toString("utf8");
+    const disposition = /content-disposition:\s*form-data(;[^\r\n]*)/i.exec(headers)?.[1] ?? "";
+    const name = /;\s*name="([^"]*)"/.exec(disposition)?.[1];
+    const filename = /;\s*filename="([^"]*)"/.exec(disposition)?.[1];
+    const data = body.subarray(headerEnd + 4, end);
+    if (name !== undefined) parts.set(name, filename === undefined ? { data } : { data, filename });
+    at = end + 2;
+  }
+}
+
+/** A chat fine-tuning file: JSONL, each line an object with a `messages` array. Undefined when valid. */
+function checkTrainingFile(content: string): string | undefined {
+  let records = 0;
+  for (const [i, line] of content.split("\n").entries()) {
+    if (line.trim() === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return `line ${i + 1} is not valid JSON`;
+    }
+    if (!isRecord(parsed) || !Array.isArray(parsed.messages)) return `line ${i + 1} has no 'messages' array`;
+    records += 1;
+  }
+  return records === 0 ? "the file has no examples" : undefined;
+}
+
+/** Validate a fine-tuning job request; a string is the HTTP 400 message. */
+function parseJobBody(raw: unknown): FineTuningJobBody | string {
+  if (!isRecord(raw)) return "the body must be a JSON object";
+  if (typeof raw.model !== "string" || raw.model === "") return "'model' is required";
+  if (typeof raw.training_file !== "string") return "'training_file' is required";
+  if (raw.suffix !== undefined && raw.suffix !== null && typeof raw.suffix !== "string")
+    return "'suffix' must be a string";
+  // n_epochs may come the deprecated way (hyperparameters) or inside `method.supervised`.
+  const method = isRecord(raw.method) && isRecord(raw.method.supervised) ? raw.method.supervised : {};
+  const hyper = isRecord(method.hyperparameters)
+    ? method.hyperparameters
+    : isRecord(raw.hyperparameters)
+      ? raw.hyperparameters
+      : {};
+  const epochs = hyper.n_epochs;
+  if (
+    epochs !== undefined &&
+    epochs !== "auto" &&
+    (typeof epochs !== "number" || !Number.isInteger(epochs) || epochs < 1)
+  )
+    return "'n_epochs' must be a positive integer or 'auto'";
+  return {
+    model: raw.model,
+    training_file: raw.training_file,
+    ...(typeof raw.suffix === "string" ? { suffix: raw.suffix } : {}),
+    ...(typeof epochs === "number" ? { n_epochs: epochs } : {}),
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,307 @@
+/**
+ * `bayesact train apibank --model SPEC --critic SPEC --trainer KIND --iterations N --samples K --instructions M
+ * [--out DIR] …`: the critic-filtered self-training loop (train/loop.ts), journaled in a run folder:
+ *
+ *   manifest.json   settings, versions, data hashes
+ *   run.sqlite      every stage: trajectories, verdicts, selections, data sets, model specs, evaluations
+ *   iterations/itN  dataset.{openai,trl,apibank}.jsonl, eval-level-L.jsonl, train/ (the trainer's folder)
+ *   summary.json    per iteration: accuracy, rollouts, critic precision/recall, data set sizes, trainer result
+ *   report.html
+ *
+ * `bayesact resume DIR` continues an interrupted loop at the stage it stopped.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { z } from "zod";
+import { gitCommit, MANIFEST, REPORT, SUMMARY, sha256File, writeJson } from "../bench/files.ts";
+import { UserError } from "../core/errors.ts";
+import { parseModelSpec } from "../llm/spec.ts";
+import { writeTrainReport } from "../report/train.ts";
+import { loadInstructions } from "../train/instructions.ts";
+import { runTrainLoop, type TrainLoopConfig, type TrainLoopSummary } from "../train/loop.ts";
+import { TrainStore } from "../train/store.ts";
+import { createTrainer } from "../train/trainers/index.ts";
+import { VERSION } from "../version.ts";
+import type { Output } from "./output.ts";
+
+const ConfigSchema = z.strictObject({
+  model: z.string().min(1),
+  critic: z.string().min(1),
+  trainer: z.string().min(1),
+  iterations: z.number().int().min(0),
+  samples: z.number().int().min(1),
+  instructions: z.number().int().min(0),
+  threshold: z.number(),
+  perInstruction: z.number().int().min(1),
+  temperature: z.number().min(0),
+  maxSteps: z.number().int().min(1),
+  evalLevels: z.array(z.union([z.literal(1), z.literal(2), z.literal(3)])).readonly(),
+  evalLimit: z.number().int().min(1).nullable(),
+  from: z.enum(["base", "previous"]),
+  seed: z.number().int(),
+  concurrency: z.number().int().min(1),
+  dataDir: z.string(),
+});
+
+const TrainManifestSchema = z.object({
+  kind: z.literal("train"),
+  runId: z.string(),
+  createdAt: z.string(),
+  bayesact: z.string(),
+  config: ConfigSchema,
+});
+
+export interface TrainFlags {
+  model: string;
+  critic: string;
+  trainer: string;
+  iterations: number;
+  samples: number;
+  instructions: number;
+  out?: string;
+  data: string;
+  threshold: number;
+  perInstruction: number;
+  temperature: number;
+  maxSteps: number;
+  evalLevels: string;
+  evalLimit?: number;
+  from: string;
+  seed: number;
+  concurrency: number;
+}
+
+/** Is `dir` a self-training run folder (so `resume` hands it here)? */
+export function isTrainRun(dir: string): boolean {
+  try {
+    const json = JSON.parse(readFileSync(join(dir, MANIFEST), "utf8")) as { kind?: unknown };
+    return json.kind === "train";
+  } catch {
+    return false;
+  }
+}
+
+function parseLevels(text: string): (1 | 2 | 3)[] {
+  if (text.trim() === "" || text === "none") return [];
+  return text.split(",").map((t) => {
+    const n = Number(t.trim());
+    if (n !== 1 && n !== 2 && n !== 3) {
+      throw new UserError(
+        `bad --eval-levels "${text}" (expected levels 1, 2, 3 separated by commas, or none)`,
+        {
+          category: "bad_option",
+        },
+      );
+    }
+    return n;
+  });
+}
+
+function checkCritic(critic: string): void {
+  if (["exact", "prefilter", "none"].includes(critic)) return;
+  const spec = parseModelSpec(critic);
+  if (spec.kind === "exact" || spec.kind === "embedded") {
+    throw new UserError(`--critic ${critic}: a critic is exact, prefilter, none or a language model spec`, {
+      category: "bad_option",
+    });
+  }
+}
+
+async function drive(
+  dir: string,
+  manifest: z.infer<typeof TrainManifestSchema>,
+  store: TrainStore,
+  output: Output,
+): Promise<number> {
+  const trainer = createTrainer(manifest.config.trainer);
+  const controller = new AbortController();
+  const onSigint = () => {
+    output.err("stopping (press Ctrl-C again to quit at once)");
+    controller.abort();
+    process.once("SIGINT", () => process.exit(130));
+  };
+  process.once("SIGINT", onSigint);
+  let summary: TrainLoopSummary;
+  try {
+    summary = await runTrainLoop(manifest.config, {
+      store,
+      dir,
+      trainer,
+      signal: controller.signal,
+      log: (line) => output.err(line),
+    });
+  } catch (error) {
+    if (controller.signal.aborted) {
+      output.err(`interrupted; finished stages are saved. Continue with: bayesact resume ${dir}`);
+      return 130;
+    }
+    if (error instanceof UserError || (error instanceof Error && "userFacing" in error && error.userFacing)) {
+      throw new UserError(
+        `${error.message} — finished stages are saved; continue with: bayesact resume ${dir}`,
+        {
+          category: "category" in error && typeof error.category === "string" ? error.category : "user_error",
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", onSigint);
+    store.close();
+  }
+  writeJson(join(dir, SUMMARY), summary);
+  await writeTrainReport(join(dir, REPORT), {
+    runId: manifest.runId,
+    createdAt: manifest.createdAt,
+    bayesact: manifest.bayesact,
+    summary,
+  });
+  for (const it of summary.iterations) {
+    const evals = Object.entries(it.evaluation)
+      .map(([l, e]) => `level ${l} ${e.call_correct}/${e.points} (${(100 * e.call_accuracy).toFixed(2)}%)`)
+      .join(", ");
+    const kept = it.critic
+      ? `; kept ${it.critic.kept} of ${it.critic.judged}, data set ${it.dataset?.trajectories}`
+      : "";
+    output.out(`iteration ${it.iteration} (${it.model}): ${evals || "not evaluated"}${kept}`);
+  }
+  output.out(`report: ${join(dir, REPORT)}`);
+  output.out(`run folder: ${dir}`);
+  return 0;
+}
+
+export async function trainCommand(benchmark: string, flags: TrainFlags, output: Output): Promise<number> {
+  if (benchmark !== "apibank") {
+    throw new UserError(`bad benchmark "${benchmark}" (expected: apibank)`, { category: "bad_option" });
+  }
+  parseModelSpec(flags.model);
+  checkCritic(flags.critic);
+  createTrainer(flags.trainer); // a bad --trainer is one line now, not after an iteration of rollouts
+  const from = flags.from === "base" || flags.from === "previous" ? flags.from : undefined;
+  if (!from)
+    throw new UserError(`bad --from "${flags.from}" (expected base or previous)`, { category: "bad_option" });
+  const config: TrainLoopConfig = {
+    model: flags.model,
+    critic: flags.critic,
+    trainer: flags.trainer,
+    iterations: flags.iterations,
+    samples: flags.samples,
+    instructions: flags.instructions,
+    threshold: flags.threshold,
+    perInstruction: flags.perInstruction,
+    temperature: flags.temperature,
+    maxSteps: flags.maxSteps,
+    evalLevels: parseLevels(flags.evalLevels),
+    evalLimit: flags.evalLimit ?? null,
+    from,
+    seed: flags.seed,
+    concurrency: flags.concurrency,
+    dataDir: resolve(flags.data),
+  };
+  const set = loadInstructions(config.dataDir); // missing data: one line before a folder is made
+  const runId = `train-apibank-${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(2).toString("hex")}`;
+  const dir = resolve(flags.out ?? join("runs", runId));
+  if (existsSync(join(dir, MANIFEST))) {
+    throw new UserError(
+      `${dir} already holds a run; continue it with: bayesact resume ${dir} (or choose another --out)`,
+      {
+        category: "run_exists",
+      },
+    );
+  }
+  const store = TrainStore.create(dir, runId);
+  const manifest = {
+    kind: "train" as const,
+    runId,
+    createdAt: new Date().toISOString(),
+    bayesact: VERSION,
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    gitCommit: gitCommit(),
+    config,
+    dataFiles: Object.fromEntries(set.files.map((f) => [f, sha256File(f)])),
+    instructions: {
+      available: set.instructions.length,
+      refused: set.refused.length,
+      repairs: set.repairs.length,
+    },
+  };
+  writeJson(join(dir, MANIFEST), manifest);
+  output.err(`run folder: ${dir}`);
+  return drive(dir, manifest, store, output);
+}
+
+export async function resumeTrainCommand(dir: string, output: Output): Promise<number> {
+  const abs = resolve(dir);
+  let manifest: z.infer<typeof TrainManifestSchema>;
+  try {
+    manifest = TrainManifestSchema.parse(JSON.parse(readFileSync(join(abs, MANIFEST), "utf8")));
+  } catch (error) {
+    throw new UserError(
+      `${join(abs, MANIFEST)} is not a self-training manifest (${error instanceof Error ? error.message.split("\n")[0] : ""})`,
+      {
+        category: "bad_run",
+      },
+    );
+  }
+  const store = TrainStore.open(abs);
+  output.err(`resuming ${abs}`);
+  return drive(abs, manifest, store, output);
+}
+
+function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const schema = z.coerce.number().int().min(min).max(max);
+  return (value) => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
+  };
+}
+
+function numArg(min: number): (value: string) => number {
+  const schema = z.coerce.number().min(min);
+  return (value) => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
+  };
+}
+
+export function addTrainCommand(program: Command, output: Output, setExit: (code: number) => void): Command {
+  return program
+    .command("train")
+    .description(
+      "critic-filtered self-training on API-Bank: rollouts, critic, fine-tuning, evaluation per iteration",
+    )
+    .argument("<benchmark>", "benchmark: apibank")
+    .requiredOption("--model <spec>", "the base model π₀ (e.g. embedded:base, openai-compatible:URL#MODEL)")
+    .option(
+      "--critic <spec>",
+      "exact (execution-based), prefilter, none, or a critic LLM's model spec",
+      "exact",
+    )
+    .option(
+      "--trainer <kind>",
+      'embedded, openai, or command:"…" with {dataset} {base_model} {iteration} {output_dir}',
+      "embedded",
+    )
+    .option("--iterations <n>", "self-training iterations", intArg(0, 100), 3)
+    .option("--samples <k>", "rollouts per instruction (K)", intArg(1, 64), 4)
+    .option("--instructions <m>", "training instructions used (M; 0 = all with a gold chain)", intArg(0), 0)
+    .option("--out <dir>", "run folder (default runs/<run id>)")
+    .option("--data <dir>", "benchmark data folder", "../shared/data")
+    .option("--threshold <score>", "critic score kept (1–10 scale)", numArg(0), 8)
+    .option("--per-instruction <k>", "trajectories kept per instruction at most", intArg(1), 2)
+    .option("--temperature <t>", "rollout sampling temperature", numArg(0), 0.8)
+    .option("--max-steps <n>", "API calls per rollout at most", intArg(1, 64), 8)
+    .option("--eval-levels <list>", "API-Bank levels evaluated every iteration (e.g. 1,2; none)", "1")
+    .option("--eval-limit <n>", "only the first N points of each level", intArg(1))
+    .option("--from <start>", "base: fine-tune π₀ on all kept data; previous: continue from π_it", "base")
+    .option("--seed <n>", "seed of the rollouts' random streams", intArg(0), 0)
+    .option("--concurrency <n>", "rollouts and evaluation points in flight", intArg(1, 256), 4)
+    .action(async (benchmark: string, flags: TrainFlags) => {
+      setExit(await trainCommand(benchmark, flags, output));
+    });
+}

@@ -1,0 +1,465 @@
+/**
+ * The self-training loop (spec §1.3; issue 6): for each iteration,
+ *
+ *   evaluate   π_it on API-Bank (iteration 0 is the base model)
+ *   rollout    K trajectories per instruction with π_it in the rollout environment (the replay simulator)
+ *   critic     the rule prefilter, then the critic (exact twin, an LLM with a rubric, prefilter only, or none);
+ *              the exact twin's verdict is recorded beside it as the ground truth for precision / recall
+ *   dataset    keep ≥ threshold, ≤ k per instruction; S ← S ∪ S_it; export S in the three formats
+ *   train      π_{it+1} ← trainer(base, S)   (from π₀ by default; `from: "previous"` continues from π_it on S_it)
+ *
+ * and a last evaluation of π_I. Every stage is journaled in the run store before the next starts; `resumeTrainLoop`
+ * skips finished stages and the rollouts already recorded, so an interrupted run continues where it stopped.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { sha256File } from "../bench/files.ts";
+import { UserError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
+import { loadApiBank } from "../envs/apibank/data.ts";
+import {
+  type ApiBankSummary,
+  evaluatePoints,
+  Judge,
+  llmPredictor,
+  summarizeEvaluation,
+} from "../envs/apibank/evaluate.ts";
+import { ApiBankWorld, type Level } from "../envs/apibank/executor.ts";
+import { levelPoints } from "../envs/apibank/points.ts";
+import { Bm25Retriever } from "../envs/apibank/retriever.ts";
+import { createModel } from "../llm/create.ts";
+import type { LanguageModel } from "../llm/types.ts";
+import { type CriticVerdict, criticAgreement, exactTwinCritic, llmCritic, prefilter } from "./critics.ts";
+import { createAgentModel } from "./embedded/provider.ts";
+import { exportRecords, toJsonl } from "./export.ts";
+import { type Instruction, loadInstructions, type TrainingSet } from "./instructions.ts";
+import { llmPolicy, rollout } from "./rollout.ts";
+import { selectTrajectories } from "./select.ts";
+import { ReplaySimulator } from "./simulator.ts";
+import type { TrainStore, VerdictRow } from "./store.ts";
+import type { Trainer } from "./trainers/types.ts";
+import { agentSteps, type Trajectory } from "./trajectory.ts";
+
+export interface TrainLoopConfig {
+  /** π₀'s model spec. */
+  readonly model: string;
+  /** `exact`, `prefilter`, `none`, or the critic LLM's model spec. */
+  readonly critic: string;
+  /** `embedded`, `openai` or `command:…` (as the user wrote it). */
+  readonly trainer: string;
+  readonly iterations: number;
+  /** K: rollouts per instruction. */
+  readonly samples: number;
+  /** M: instructions used (0 = all). */
+  readonly instructions: number;
+  readonly threshold: number;
+  readonly perInstruction: number;
+  readonly temperature: number;
+  readonly maxSteps: number;
+  readonly evalLevels: readonly Level[];
+  /** Only the first N points of each level (null = all). */
+  readonly evalLimit: number | null;
+  readonly from: "base" | "previous";
+  readonly seed: number;
+  readonly concurrency: number;
+  readonly dataDir: string;
+}
+
+export interface TrainLoopContext {
+  readonly store: TrainStore;
+  readonly dir: string;
+  readonly trainer: Trainer;
+  readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
+  /** Model construction (tests inject servers or mocks); default `createAgentModel`. */
+  readonly openModel?: (spec: string) => LanguageModel;
+}
+
+export const STAGES = ["evaluate", "rollout", "critic", "dataset", "train"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface IterationSummary {
+  readonly iteration: number;
+  readonly model: string;
+  /** Level → the evaluation's headline numbers (the full summary is in the store and `iterations/`). */
+  readonly evaluation: Readonly<Record<string, EvalHeadline>>;
+  /** Absent for the last iteration (it is only evaluated). */
+  readonly rollouts?: RolloutStats;
+  readonly critic?: CriticStats;
+  readonly dataset?: DatasetStats;
+  readonly train?: { readonly model: string; readonly details: unknown };
+}
+
+export interface EvalHeadline {
+  readonly points: number;
+  readonly call_correct: number;
+  readonly call_accuracy: number;
+  readonly rouge_l: number;
+  readonly errors: Readonly<Record<string, number>>;
+}
+
+export interface RolloutStats {
+  readonly trajectories: number;
+  readonly instructions: number;
+  readonly policyCalls: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly meanSteps: number;
+  readonly stops: Readonly<Record<string, number>>;
+}
+
+export interface CriticStats {
+  readonly judged: number;
+  readonly prefilterPassed: number;
+  readonly prefilterReasons: Readonly<Record<string, number>>;
+  readonly accepted: number;
+  /** Trajectories the exact twin accepts (the ground truth). */
+  readonly truthAccepted: number;
+  readonly kept: number;
+  readonly keptInstructions: number;
+  readonly acceptanceRate: number;
+  readonly unparseable: number;
+  readonly agreement: ReturnType<typeof criticAgreement>;
+  readonly prefilterAgreement: ReturnType<typeof criticAgreement>;
+}
+
+export interface DatasetStats {
+  /** Trajectories in S (cumulative unless `from: "previous"`). */
+  readonly trajectories: number;
+  readonly instructions: number;
+  /** API-Bank samples (agent turns) in S. */
+  readonly samples: number;
+  readonly files: Readonly<
+    Record<"openai" | "trl" | "apibank", { readonly path: string; readonly sha256: string }>
+  >;
+}
+
+export interface TrainLoopSummary {
+  readonly kind: "train";
+  readonly benchmark: "apibank";
+  readonly config: TrainLoopConfig;
+  readonly instructions: { readonly used: number; readonly available: number; readonly refused: number };
+  readonly iterations: readonly IterationSummary[];
+}
+
+/** The instructions a run uses: those with a gold chain (the ground truth), the first M by id (a hash order). */
+export function chooseInstructions(set: TrainingSet, m: number): Instruction[] {
+  const withGold = set.instructions.filter((i) => i.golds.length > 0).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return m > 0 ? withGold.slice(0, m) : withGold;
+}
+
+const count = (items: readonly string[]) => {
+  const out: Record<string, number> = {};
+  for (const k of items) out[k] = (out[k] ?? 0) + 1;
+  return out;
+};
+
+function itDir(dir: string, it: number): string {
+  const d = join(dir, "iterations", `it${it}`);
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+export async function runTrainLoop(
+  config: TrainLoopConfig,
+  ctx: TrainLoopContext,
+): Promise<TrainLoopSummary> {
+  const { store, dir, signal } = ctx;
+  const log = ctx.log ?? (() => {});
+  const open = ctx.openModel ?? ((spec: string) => createAgentModel(spec));
+  const set = loadInstructions(config.dataDir);
+  const instructions = chooseInstructions(set, config.instructions);
+  if (instructions.length === 0)
+    throw new UserError("no training instruction has a gold chain", { category: "bad_data" });
+  const byId = new Map(instructions.map((i) => [i.id, i]));
+  const environment = new ReplaySimulator(set.instructions);
+  const data = config.evalLevels.length > 0 ? loadApiBank(config.dataDir) : undefined;
+  if (store.model(0) === undefined) store.putModel(0, config.model, { base: true });
+
+  const stage = async <T>(it: number, name: Stage, run: () => Promise<T>): Promise<T> => {
+    const done = store.stage(it, name);
+    if (done !== undefined) return done as T;
+    signal?.throwIfAborted();
+    const started = performance.now();
+    const result = await run();
+    store.finishStage(it, name, result, performance.now() - started);
+    return result;
+  };
+
+  const iterations: IterationSummary[] = [];
+  for (let it = 0; it <= config.iterations; it++) {
+    const spec = store.model(it)?.spec;
+    if (spec === undefined) throw new Error(`iteration ${it} has no model`);
+    const evaluation = await stage(it, "evaluate", async () => {
+      const out: Record<string, EvalHeadline> = {};
+      if (!data) return out;
+      const model = open(spec);
+      try {
+        for (const level of config.evalLevels) {
+          const world = new ApiBankWorld(data, { level, retriever: (l) => new Bm25Retriever(l.documents) });
+          let points = levelPoints(data, level);
+          if (config.evalLimit !== null) points = points.slice(0, config.evalLimit);
+          const judge = new Judge(world, { state: "dialogue", reference: "executed", seed: config.seed });
+          const records = await evaluatePoints(judge, points, llmPredictor(model), {
+            concurrency: config.concurrency,
+            ...(signal === undefined ? {} : { signal }),
+          });
+          const summary: ApiBankSummary = summarizeEvaluation(level, spec, records, {
+            state: "dialogue",
+            reference: "executed",
+            icl: false,
+            retriever: world.retriever.kind,
+            level3Samples: data.level3.samples.length,
+          });
+          writeFileSync(
+            join(itDir(dir, it), `eval-level-${level}.jsonl`),
+            records
+              .map(
+                (r) => `${JSON.stringify({ ...r.ref, pred: r.answer, correct: r.call?.correct ?? null })}\n`,
+              )
+              .join(""),
+          );
+          store.putEvaluation(it, level, summary);
+          out[String(level)] = {
+            points: summary.points,
+            call_correct: summary.call_correct,
+            call_accuracy: summary.call_accuracy,
+            rouge_l: summary.rouge_l,
+            errors: summary.errors,
+          };
+          log(
+            `iteration ${it}: level ${level} API calls ${summary.call_correct}/${summary.points} (${(100 * summary.call_accuracy).toFixed(2)}%)`,
+          );
+        }
+      } finally {
+        await model.close?.();
+      }
+      return out;
+    });
+    if (it === config.iterations) {
+      iterations.push({ iteration: it, model: spec, evaluation });
+      break;
+    }
+
+    const rollouts = await stage(it, "rollout", async (): Promise<RolloutStats> => {
+      const model = open(spec);
+      try {
+        const done = new Set(store.trajectories(it).map((r) => `${r.instruction}#${r.sample}`));
+        const jobs = instructions.flatMap((instruction) =>
+          Array.from({ length: config.samples }, (_, sample) => ({ instruction, sample })).filter(
+            (j) => !done.has(`${j.instruction.id}#${j.sample}`),
+          ),
+        );
+        if (done.size > 0)
+          log(`iteration ${it}: ${done.size} rollouts already recorded, ${jobs.length} to go`);
+        const policy = llmPolicy(model, { temperature: config.temperature });
+        const rng = new Rng(`train:${config.seed}:it${it}`);
+        let next = 0;
+        let finished = done.size;
+        const total = instructions.length * config.samples;
+        let lastLog = performance.now();
+        const worker = async () => {
+          while (next < jobs.length) {
+            const job = jobs[next++];
+            if (!job) break;
+            const r = await rollout(policy, job.instruction, environment, {
+              rng,
+              maxSteps: config.maxSteps,
+              sampleIndex: job.sample,
+              ...(signal === undefined ? {} : { signal }),
+            });
+            store.putTrajectory({
+              iteration: it,
+              instruction: job.instruction.id,
+              sample: job.sample,
+              stop: r.stop,
+              policyCalls: r.policyCalls,
+              inputTokens: r.usage.inputTokens,
+              outputTokens: r.usage.outputTokens,
+              trajectory: r.trajectory,
+            });
+            finished++;
+            if (performance.now() - lastLog > 5000) {
+              lastLog = performance.now();
+              log(`iteration ${it}: ${finished}/${total} rollouts`);
+            }
+          }
+        };
+        await Promise.all(
+          Array.from({ length: Math.max(1, Math.min(config.concurrency, jobs.length)) }, worker),
+        );
+      } finally {
+        await model.close?.();
+      }
+      const rows = store.trajectories(it);
+      const stats: RolloutStats = {
+        trajectories: rows.length,
+        instructions: new Set(rows.map((r) => r.instruction)).size,
+        policyCalls: rows.reduce((s, r) => s + r.policyCalls, 0),
+        inputTokens: rows.reduce((s, r) => s + r.inputTokens, 0),
+        outputTokens: rows.reduce((s, r) => s + r.outputTokens, 0),
+        meanSteps:
+          rows.length === 0 ? 0 : rows.reduce((s, r) => s + agentSteps(r.trajectory), 0) / rows.length,
+        stops: count(rows.map((r) => r.stop)),
+      };
+      log(`iteration ${it}: ${stats.trajectories} rollouts, ${stats.policyCalls} policy calls`);
+      return stats;
+    });
+
+    const critic = await stage(it, "critic", async (): Promise<CriticStats> => {
+      const rows = store.trajectories(it);
+      const judge = criticJudge(config.critic, signal);
+      const verdicts: (Omit<VerdictRow, "kept"> & { trajectory: Trajectory })[] = [];
+      try {
+        for (const r of rows) {
+          signal?.throwIfAborted();
+          const instruction = byId.get(r.instruction);
+          if (!instruction) continue;
+          const pf = prefilter(instruction, r.trajectory);
+          const truth = exactTwinCritic(instruction, r.trajectory).score;
+          let verdict: CriticVerdict;
+          if (config.critic === "none") verdict = { score: 10, reason: "no filter" };
+          else if (!pf.ok) verdict = { score: 0, reason: `prefilter: ${pf.message}` };
+          else verdict = await judge.judge(instruction, r.trajectory);
+          verdicts.push({
+            iteration: it,
+            instruction: r.instruction,
+            sample: r.sample,
+            prefilterOk: pf.ok,
+            prefilterReason: pf.ok ? null : pf.reason,
+            score: verdict.score,
+            reason: verdict.reason,
+            error: verdict.error ?? null,
+            truth,
+            trajectory: r.trajectory,
+          });
+        }
+      } finally {
+        await judge.close();
+      }
+      const kept = new Set(
+        selectTrajectories(verdicts, {
+          threshold: config.threshold,
+          perInstruction: config.perInstruction,
+        }).map((v) => `${v.instruction}#${v.sample}`),
+      );
+      store.putVerdicts(
+        it,
+        verdicts.map(({ trajectory: _t, ...v }) => ({
+          ...v,
+          kept: kept.has(`${v.instruction}#${v.sample}`),
+        })),
+      );
+      const accepted = verdicts.filter((v) => v.score >= config.threshold);
+      const stats: CriticStats = {
+        judged: verdicts.length,
+        prefilterPassed: verdicts.filter((v) => v.prefilterOk).length,
+        prefilterReasons: count(
+          verdicts.flatMap((v) => (v.prefilterReason === null ? [] : [v.prefilterReason])),
+        ),
+        accepted: accepted.length,
+        truthAccepted: verdicts.filter((v) => v.truth >= config.threshold).length,
+        kept: kept.size,
+        keptInstructions: new Set([...kept].map((k) => k.split("#")[0])).size,
+        acceptanceRate: verdicts.length === 0 ? 0 : accepted.length / verdicts.length,
+        unparseable: verdicts.filter((v) => v.error === "unparseable_verdict").length,
+        agreement: criticAgreement(
+          verdicts.map((v) => ({
+            accepted: v.score >= config.threshold,
+            reference: v.truth >= config.threshold,
+          })),
+        ),
+        prefilterAgreement: criticAgreement(
+          verdicts.map((v) => ({ accepted: v.prefilterOk, reference: v.truth >= config.threshold })),
+        ),
+      };
+      log(
+        `iteration ${it}: prefilter passed ${stats.prefilterPassed}/${stats.judged}, critic accepted ${stats.accepted}, kept ${stats.kept} (${stats.keptInstructions} instructions)`,
+      );
+      return stats;
+    });
+
+    const dataset = await stage(it, "dataset", async (): Promise<DatasetStats> => {
+      // S ← S ∪ S_it (from base), or S_it alone when continuing from π_it.
+      const first = config.from === "base" ? 0 : it;
+      const kept = new Map<string, Trajectory>();
+      for (let j = first; j <= it; j++) {
+        const trajectories = new Map(
+          store.trajectories(j).map((r) => [`${r.instruction}#${r.sample}`, r.trajectory]),
+        );
+        for (const v of store.verdicts(j)) {
+          const t = trajectories.get(`${v.instruction}#${v.sample}`);
+          if (v.kept && t) kept.set(JSON.stringify(t), t);
+        }
+      }
+      const list = [...kept.values()];
+      const d = itDir(dir, it);
+      const files = {} as Record<"openai" | "trl" | "apibank", { path: string; sha256: string }>;
+      let samples = 0;
+      for (const format of ["openai", "trl", "apibank"] as const) {
+        const records = exportRecords(format, set, list);
+        if (format === "apibank") samples = records.length;
+        const path = join(d, `dataset.${format}.jsonl`);
+        writeFileSync(path, toJsonl(records));
+        files[format] = { path, sha256: sha256File(path) };
+      }
+      return {
+        trajectories: list.length,
+        instructions: new Set(list.map((t) => t.instructionId)).size,
+        samples,
+        files,
+      };
+    });
+
+    const train = await stage(it, "train", async () => {
+      const baseModel = config.from === "base" ? config.model : spec;
+      const outputDir = join(itDir(dir, it), "train");
+      mkdirSync(outputDir, { recursive: true });
+      log(
+        `iteration ${it}: training on ${dataset.trajectories} trajectories (${dataset.samples} agent turns) with ${ctx.trainer.spec}`,
+      );
+      const outcome = await ctx.trainer.train({
+        iteration: it,
+        dataset: {
+          openai: resolve(dataset.files.openai.path),
+          trl: resolve(dataset.files.trl.path),
+          apibank: resolve(dataset.files.apibank.path),
+          trajectories: dataset.trajectories,
+          samples: dataset.samples,
+        },
+        baseModel,
+        outputDir: resolve(outputDir),
+        ...(signal === undefined ? {} : { signal }),
+        log,
+      });
+      store.putModel(it + 1, outcome.model, outcome.details);
+      return { model: outcome.model, details: outcome.details };
+    });
+    iterations.push({ iteration: it, model: spec, evaluation, rollouts, critic, dataset, train });
+  }
+  return {
+    kind: "train",
+    benchmark: "apibank",
+    config,
+    instructions: {
+      used: instructions.length,
+      available: set.instructions.length,
+      refused: set.refused.length,
+    },
+    iterations,
+  };
+}
+
+/** The configured critic after the prefilter: the exact twin, an LLM with the rubric, or the prefilter alone. */
+function criticJudge(
+  critic: string,
+  signal: AbortSignal | undefined,
+): { judge: (i: Instruction, t: Trajectory) => Promise<CriticVerdict>; close: () => Promise<void> } {
+  if (critic === "exact") return { judge: async (i, t) => exactTwinCritic(i, t), close: async () => {} };
+  if (critic === "prefilter" || critic === "none") {
+    return { judge: async () => ({ score: 10, reason: "passed the prefilter" }), close: async () => {} };
+  }
+  const model = createModel(critic);
+  const judge = llmCritic(model, signal === undefined ? {} : { signal });
+  return { judge, close: async () => model.close?.() };
+}
