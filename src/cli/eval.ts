@@ -14,8 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
-import { z } from "zod";
+import type { Command } from "commander";
 import {
   gitCommit,
   MANIFEST,
@@ -49,6 +48,7 @@ import { writeApiBankReport } from "../report/apibank.ts";
 import { createAgentModel } from "../train/embedded/provider.ts";
 import { VERSION } from "../version.ts";
 import type { Output } from "./output.ts";
+import { Int, zodArg } from "./params.ts";
 
 export interface EvalFlags {
   model: string;
@@ -228,14 +228,7 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
   }
 }
 
-function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  const schema = z.coerce.number().int().min(min).max(max);
-  return (value) => {
-    const r = schema.safeParse(value);
-    if (r.success) return r.data;
-    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
-  };
-}
+const intArg = (min: number, max = Number.MAX_SAFE_INTEGER) => zodArg(Int.min(min).max(max));
 
 /**
  * The `eval` command with its options, for `buildProgram` in main.ts:

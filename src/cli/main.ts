@@ -1,5 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { z } from "zod";
+import { Command, CommanderError } from "commander";
 import { BayesactError } from "../core/errors.ts";
 import { LlmError } from "../llm/errors.ts";
 import { VERSION } from "../version.ts";
@@ -8,22 +7,10 @@ import { runDemo } from "./demo.ts";
 import { runDoctor } from "./doctor.ts";
 import { addEvalCommand } from "./eval.ts";
 import { type Output, stdio } from "./output.ts";
+import { Int, Num, zodArg } from "./params.ts";
 import { reportCommand } from "./report.ts";
 import { type TheoryFlags, theoryCommand } from "./theory.ts";
 import { addTrainCommand, isTrainRun, resumeTrainCommand } from "./train.ts";
-
-/** Parse a CLI value through a zod schema, turning failures into commander's one-line argument errors. */
-export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
-  return (value) => {
-    const r = schema.safeParse(value);
-    if (r.success) return r.data;
-    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
-  };
-}
-
-const Int = z.coerce.number().int();
-
-const Num = z.coerce.number();
 
 /** Exit code set by a command's action (commander actions cannot return one). */
 interface ExitCode {

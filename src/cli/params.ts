@@ -1,4 +1,18 @@
+import { InvalidArgumentError } from "commander";
+import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+
+/** Parse a CLI value through a zod schema, turning failures into commander's one-line argument errors. */
+export function zodArg<T>(schema: z.ZodType<T>): (value: string) => T {
+  return (value) => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
+  };
+}
+
+export const Int = z.coerce.number().int();
+export const Num = z.coerce.number();
 
 /** A command-line value: `true`/`false` booleans, numbers, `a,b,c` lists of numbers, else the text itself. */
 export function parseValue(value: string): unknown {

@@ -13,10 +13,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { z } from "zod";
 import { gitCommit, MANIFEST, REPORT, SUMMARY, sha256File, writeJson } from "../bench/files.ts";
-import { UserError } from "../core/errors.ts";
+import { BayesactError, UserError } from "../core/errors.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import { writeTrainReport } from "../report/train.ts";
 import { loadInstructions } from "../train/instructions.ts";
@@ -25,6 +25,7 @@ import { TrainStore } from "../train/store.ts";
 import { createTrainer } from "../train/trainers/index.ts";
 import { VERSION } from "../version.ts";
 import type { Output } from "./output.ts";
+import { Int, Num, zodArg } from "./params.ts";
 
 const ConfigSchema = z.strictObject({
   model: z.string().min(1),
@@ -137,11 +138,11 @@ async function drive(
       output.err(`interrupted; finished stages are saved. Continue with: bayesact resume ${dir}`);
       return 130;
     }
-    if (error instanceof UserError || (error instanceof Error && "userFacing" in error && error.userFacing)) {
+    if (error instanceof BayesactError && error.userFacing) {
       throw new UserError(
         `${error.message} — finished stages are saved; continue with: bayesact resume ${dir}`,
         {
-          category: "category" in error && typeof error.category === "string" ? error.category : "user_error",
+          category: error.category,
           cause: error,
         },
       );
@@ -251,23 +252,9 @@ export async function resumeTrainCommand(dir: string, output: Output): Promise<n
   return drive(abs, manifest, store, output);
 }
 
-function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  const schema = z.coerce.number().int().min(min).max(max);
-  return (value) => {
-    const r = schema.safeParse(value);
-    if (r.success) return r.data;
-    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
-  };
-}
+const intArg = (min: number, max = Number.MAX_SAFE_INTEGER) => zodArg(Int.min(min).max(max));
 
-function numArg(min: number): (value: string) => number {
-  const schema = z.coerce.number().min(min);
-  return (value) => {
-    const r = schema.safeParse(value);
-    if (r.success) return r.data;
-    throw new InvalidArgumentError(r.error.issues.map((i) => i.message).join("; "));
-  };
-}
+const numArg = (min: number) => zodArg(Num.min(min));
 
 export function addTrainCommand(program: Command, output: Output, setExit: (code: number) => void): Command {
   return program

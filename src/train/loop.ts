@@ -33,7 +33,7 @@ import { type CriticVerdict, criticAgreement, exactTwinCritic, llmCritic, prefil
 import { createAgentModel } from "./embedded/provider.ts";
 import { exportRecords, toJsonl } from "./export.ts";
 import { type Instruction, loadInstructions, type TrainingSet } from "./instructions.ts";
-import { llmPolicy, rollout } from "./rollout.ts";
+import { llmPolicy, rolloutMany } from "./rollout.ts";
 import { selectTrajectories } from "./select.ts";
 import { ReplaySimulator } from "./simulator.ts";
 import type { TrainStore, VerdictRow } from "./store.ts";
@@ -245,48 +245,40 @@ export async function runTrainLoop(
       const model = open(spec);
       try {
         const done = new Set(store.trajectories(it).map((r) => `${r.instruction}#${r.sample}`));
-        const jobs = instructions.flatMap((instruction) =>
-          Array.from({ length: config.samples }, (_, sample) => ({ instruction, sample })).filter(
-            (j) => !done.has(`${j.instruction.id}#${j.sample}`),
-          ),
-        );
-        if (done.size > 0)
-          log(`iteration ${it}: ${done.size} rollouts already recorded, ${jobs.length} to go`);
-        const policy = llmPolicy(model, { temperature: config.temperature });
-        const rng = new Rng(`train:${config.seed}:it${it}`);
-        let next = 0;
-        let finished = done.size;
         const total = instructions.length * config.samples;
+        if (done.size > 0)
+          log(`iteration ${it}: ${done.size} rollouts already recorded, ${total - done.size} to go`);
+        let finished = done.size;
         let lastLog = performance.now();
-        const worker = async () => {
-          while (next < jobs.length) {
-            const job = jobs[next++];
-            if (!job) break;
-            const r = await rollout(policy, job.instruction, environment, {
-              rng,
-              maxSteps: config.maxSteps,
-              sampleIndex: job.sample,
-              ...(signal === undefined ? {} : { signal }),
-            });
-            store.putTrajectory({
-              iteration: it,
-              instruction: job.instruction.id,
-              sample: job.sample,
-              stop: r.stop,
-              policyCalls: r.policyCalls,
-              inputTokens: r.usage.inputTokens,
-              outputTokens: r.usage.outputTokens,
-              trajectory: r.trajectory,
-            });
-            finished++;
-            if (performance.now() - lastLog > 5000) {
-              lastLog = performance.now();
-              log(`iteration ${it}: ${finished}/${total} rollouts`);
-            }
-          }
-        };
-        await Promise.all(
-          Array.from({ length: Math.max(1, Math.min(config.concurrency, jobs.length)) }, worker),
+        await rolloutMany(
+          llmPolicy(model, { temperature: config.temperature }),
+          instructions,
+          config.samples,
+          environment,
+          {
+            rng: new Rng(`train:${config.seed}:it${it}`),
+            maxSteps: config.maxSteps,
+            concurrency: config.concurrency,
+            ...(signal === undefined ? {} : { signal }),
+            skip: (instruction, sample) => done.has(`${instruction.id}#${sample}`),
+            onResult: (r, instruction) => {
+              store.putTrajectory({
+                iteration: it,
+                instruction: instruction.id,
+                sample: r.sampleIndex,
+                stop: r.stop,
+                policyCalls: r.policyCalls,
+                inputTokens: r.usage.inputTokens,
+                outputTokens: r.usage.outputTokens,
+                trajectory: r.trajectory,
+              });
+              finished++;
+              if (performance.now() - lastLog > 5000) {
+                lastLog = performance.now();
+                log(`iteration ${it}: ${finished}/${total} rollouts`);
+              }
+            },
+          },
         );
       } finally {
         await model.close?.();

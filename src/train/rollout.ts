@@ -176,6 +176,8 @@ export interface RolloutManyOptions extends Omit<RolloutOptions, "sampleIndex"> 
   readonly concurrency?: number;
   /** Called as each rollout finishes (in completion order). */
   readonly onResult?: (result: RolloutResult, instruction: Instruction) => void;
+  /** Rollouts not to run (e.g. already recorded by an interrupted run); they are absent from the result. */
+  readonly skip?: (instruction: Instruction, sampleIndex: number) => boolean;
 }
 
 /**
@@ -189,12 +191,14 @@ export async function rolloutMany(
   environment: RolloutEnvironment,
   options: RolloutManyOptions,
 ): Promise<RolloutResult[]> {
+  const { concurrency = 4, onResult, skip, ...rest } = options;
   const jobs = instructions.flatMap((instruction) =>
-    Array.from({ length: k }, (_, sampleIndex) => ({ instruction, sampleIndex })),
+    Array.from({ length: k }, (_, sampleIndex) => ({ instruction, sampleIndex })).filter(
+      (j) => !skip?.(j.instruction, j.sampleIndex),
+    ),
   );
   const results: (RolloutResult | undefined)[] = new Array(jobs.length);
   let next = 0;
-  const { concurrency = 4, onResult, ...rest } = options;
   const worker = async () => {
     while (next < jobs.length) {
       const index = next++;

@@ -94,6 +94,11 @@ export function weightsFile(
   };
 }
 
+/** w · f(option) for each option of a decision. */
+function optionScores(weights: ReadonlyMap<string, number>, d: Decision): number[] {
+  return d.options.map((o) => o.features.reduce((s, f) => s + (weights.get(f) ?? 0), 0));
+}
+
 /** Per value of a decision: its probability (options standing for one value summed). */
 function valueProbabilities(
   weights: ReadonlyMap<string, number>,
@@ -101,7 +106,7 @@ function valueProbabilities(
   temperature: number,
 ): Map<string | null, number> {
   const t = Math.max(temperature, 1e-6);
-  const scores = d.options.map((o) => o.features.reduce((s, f) => s + (weights.get(f) ?? 0), 0) / t);
+  const scores = optionScores(weights, d).map((x) => x / t);
   const max = Math.max(...scores);
   const exps = scores.map((s) => Math.exp(s - max));
   const z = exps.reduce((a, b) => a + b, 0);
@@ -258,7 +263,7 @@ export interface FitResult {
 }
 
 function nll(weights: ReadonlyMap<string, number>, e: Example): { loss: number; grad: Map<string, number> } {
-  const scores = e.decision.options.map((o) => o.features.reduce((s, f) => s + (weights.get(f) ?? 0), 0));
+  const scores = optionScores(weights, e.decision);
   const max = Math.max(...scores);
   const exps = scores.map((s) => Math.exp(s - max));
   const z = exps.reduce((a, b) => a + b, 0);
