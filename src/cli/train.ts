@@ -275,7 +275,7 @@ export function addTrainCommand(program: Command, output: Output, setExit: (code
       "embedded",
     )
     .option("--iterations <n>", "self-training iterations", intArg(0, 100), 3)
-    .option("--samples <k>", "rollouts per instruction (K)", intArg(1, 64), 4)
+    .option("--samples <k>", "rollouts per instruction (K)", intArg(1, 64), 8)
     .option("--instructions <m>", "training instructions used (M; 0 = all with a gold chain)", intArg(0), 0)
     .option("--out <dir>", "run folder (default runs/<run id>)")
     .option("--data <dir>", "benchmark data folder", "../shared/data")

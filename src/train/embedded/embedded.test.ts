@@ -110,6 +110,34 @@ describe("candidates", () => {
     const user3 = d.options.find((o) => o.value === "user3");
     expect(user3?.features).toContain("arg:ctx_name");
   });
+
+  it("a span that runs into the next value is marked, and so is the word that tells two parameters apart", () => {
+    const ctx = readPrompt([
+      { role: "system", content: "API descriptions:\n" },
+      {
+        role: "user",
+        content: "My username is user1 and my old password is pass1 and the new password is pass2",
+      },
+    ]);
+    const inputs = [
+      { name: "username", type: "str", description: "" },
+      { name: "old_password", type: "str", description: "" },
+      { name: "new_password", type: "str", description: "" },
+    ];
+    const [username, oldPassword] = inputs;
+    if (!username || !oldPassword) throw new Error("unreachable");
+    const forUser = argDecision(ctx, username, new Set(), inputs);
+    const features = (d: typeof forUser, value: string) => d.options.find((o) => o.value === value)?.features;
+    expect(features(forUser, "user1")).not.toContain("arg:inner=and");
+    expect(features(forUser, "user1 and my old password")).toEqual(
+      expect.arrayContaining(["arg:inner=and", "arg:inner=my", "arg:contains_other_param"]),
+    );
+    const forOld = argDecision(ctx, oldPassword, new Set(), inputs);
+    // "old" names only old_password; "password" names both, so it tells nothing apart.
+    expect(features(forOld, "pass1")).toContain("arg:ctx_distinct");
+    expect(features(forOld, "pass2")).not.toContain("arg:ctx_distinct");
+    expect(features(forOld, "pass2")).toContain("arg:ctx_name");
+  });
 });
 
 describe("the learner", () => {
@@ -127,6 +155,7 @@ describe("the learner", () => {
     const base = new Map(Object.entries(BASE_WEIGHTS));
     const result = sft(base, examples, { epochs: 6 });
     expect(result.loss.at(-1)).toBeLessThan((result.loss[0] ?? 0) * 0.7);
+    expect(result.averagedLoss).toBeLessThan((result.loss[0] ?? 0) * 0.7);
     // Greedy decoding reproduces more of the training calls after fitting.
     const exact = (w: ReadonlyMap<string, number>) =>
       records.reduce((n, r) => {

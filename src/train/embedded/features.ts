@@ -289,24 +289,32 @@ function leaves(value: Json | undefined, key: string, out: { key: string; value:
  * rarely fills two). The same value can come from several places; each place is its own option and the learner
  * treats them as one value (it sums their probabilities), so no place has to be named as "the" right one.
  */
-export function argDecision(ctx: PromptContext, param: ParamDoc, used: ReadonlySet<string>): Decision {
+export function argDecision(
+  ctx: PromptContext,
+  param: ParamDoc,
+  used: ReadonlySet<string>,
+  siblings: readonly ParamDoc[] = [],
+): Decision {
   const pc = paramClass(param);
   const nameWords = new Set(words(param.name));
+  // Words that name this parameter and no other input of the API ("old" in old_password beside new_password).
+  const otherNameWords = new Set(siblings.filter((p) => p.name !== param.name).flatMap((p) => words(p.name)));
+  const ownWords = new Set([...nameWords].filter((w) => !otherNameWords.has(w)));
+  const distinctive = ownWords.size < nameWords.size ? ownWords : new Set<string>();
   const descWords = new Set(contentWords(param.description));
   const optional = /optional/i.test(param.description);
   const options: Option[] = [];
   const common = (value: string, source: string): string[] => {
     const shape = shapeOf(value);
-    const f = [
-      `arg:shape=${shape}`,
-      `arg:src=${source}`,
-      `arg:src=${source}|pc:${pc}`,
-      `arg:shape=${shape}|pc:${pc}`,
-      `arg:shape=${shape}|type:${param.type.toLowerCase().slice(0, 5)}`,
-    ];
+    const type = param.type.toLowerCase().slice(0, 5);
+    const f = [`arg:src=${source}`, `arg:src=${source}|pc:${pc}`, `arg:shape=${shape}|pc:${pc}`];
+    if (type !== "str") f.push(`arg:shape=${shape}|type:${type}`);
     if (used.has(value)) f.push("arg:used");
     const inside = words(value);
     if (inside.some((w) => nameWords.has(w))) f.push("arg:contains_param_name");
+    if (inside.some((w) => otherNameWords.has(w) && !nameWords.has(w))) f.push("arg:contains_other_param");
+    // Function words inside a value ("user1 and my password is x"): values are rarely clauses.
+    for (const w of new Set(inside.slice(1, -1))) if (STOP.has(w)) f.push(`arg:inner=${w}`);
     return f;
   };
   options.push({
@@ -327,15 +335,17 @@ export function argDecision(ctx: PromptContext, param: ParamDoc, used: ReadonlyS
       const f = common(s.value, who);
       f.push(`arg:ago=${bin(ago, 2)}|${who}`);
       const n = Math.min(s.value.split(/\s+/).length, 5);
-      f.push(`arg:len=${n}`, `arg:len=${n}|pc:${pc}`);
+      f.push(`arg:len=${n}|pc:${pc}`);
       if (s.first < 0) f.push(`arg:quoted|pc:${pc}`);
       else {
         const before = s.tokens.slice(Math.max(0, s.first - 3), s.first).map((x) => clean(x.text));
         const prev = functionWord(s.tokens[s.first - 1]?.text);
         const next = functionWord(s.tokens[s.last + 1]?.text);
-        f.push(`arg:prev=${prev}`, `arg:prev=${prev}|pc:${pc}`, `arg:next=${next}`);
+        f.push(`arg:prev=${prev}|pc:${pc}`, `arg:next=${next}|pc:${pc}`);
         if (before.some((w) => nameWords.has(w))) f.push("arg:ctx_name", `arg:ctx_name|pc:${pc}`);
         else if (before.some((w) => descWords.has(w))) f.push("arg:ctx_desc");
+        const near = s.tokens.slice(Math.max(0, s.first - 4), s.first).flatMap((x) => words(x.text));
+        if (near.some((w) => distinctive.has(w))) f.push("arg:ctx_distinct");
         const firstWord = clean(s.tokens[s.first]?.text);
         const lastWord = clean(s.tokens[s.last]?.text);
         if (STOP.has(firstWord) || STOP.has(lastWord)) f.push("arg:edge_stop");

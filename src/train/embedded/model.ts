@@ -165,7 +165,7 @@ export function decode(
   const args: Record<string, string> = {};
   const used = new Set<string>();
   for (const param of api.inputs) {
-    const value = choose(weights, argDecision(ctx, param, used), temperature, rng);
+    const value = choose(weights, argDecision(ctx, param, used, api.inputs), temperature, rng);
     if (value === null || value === undefined) continue;
     args[param.name] = value;
     used.add(value);
@@ -225,7 +225,7 @@ export function turnExamples(
   const used = new Set<string>();
   for (const param of api.inputs) {
     const value = parsed.call.args.find((a) => a.key === param.name)?.text ?? null;
-    push(argDecision(ctx, param, used), value);
+    push(argDecision(ctx, param, used, api.inputs), value);
     if (value !== null) used.add(value);
   }
   return out;
@@ -257,9 +257,12 @@ export interface FitOptions {
 }
 
 export interface FitResult {
+  /** The average of the weights after each epoch (Polyak–Ruppert averaging). */
   readonly weights: Map<string, number>;
-  /** Mean negative log-likelihood per decision, before the first epoch and after each. */
+  /** Mean negative log-likelihood per decision of the running weights, before the first epoch and after each. */
   readonly loss: readonly number[];
+  /** Mean negative log-likelihood per decision of the returned (averaged) weights. */
+  readonly averagedLoss: number;
 }
 
 function nll(weights: ReadonlyMap<string, number>, e: Example): { loss: number; grad: Map<string, number> } {
@@ -282,7 +285,12 @@ function nll(weights: ReadonlyMap<string, number>, e: Example): { loss: number; 
   return { loss: -Math.log(goldMass / z), grad };
 }
 
-/** Fit the weights to the examples, starting from (and regularised towards) `start`. */
+/**
+ * Fit the weights to the examples, starting from (and regularised towards) `start`. The result averages the
+ * weights over epochs: early iterations train on a few dozen trajectories, and a single AdaGrad path over so few
+ * examples lands wherever its last updates push it; the average is the steadier estimate (docs/self-training.md
+ * gives the measured spread over seeds with and without it).
+ */
 export function sft(
   start: ReadonlyMap<string, number>,
   examples: readonly Example[],
@@ -291,10 +299,11 @@ export function sft(
   const { epochs = 8, learningRate = 0.3, l2 = 0.01, seed = 0 } = options;
   const weights = new Map(start);
   const squares = new Map<string, number>();
+  const average = new Map<string, number>();
   const rng = new Rng(seed);
-  const meanLoss = () =>
-    examples.length === 0 ? 0 : examples.reduce((s, e) => s + nll(weights, e).loss, 0) / examples.length;
-  const loss = [meanLoss()];
+  const meanLoss = (w: ReadonlyMap<string, number>) =>
+    examples.length === 0 ? 0 : examples.reduce((s, e) => s + nll(w, e).loss, 0) / examples.length;
+  const loss = [meanLoss(weights)];
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (const e of rng.shuffle(examples)) {
       options.signal?.throwIfAborted();
@@ -307,7 +316,9 @@ export function sft(
         weights.set(f, w - (learningRate * g) / Math.sqrt(s + 1e-8));
       }
     }
-    loss.push(meanLoss());
+    loss.push(meanLoss(weights));
+    for (const [f, v] of weights) average.set(f, (average.get(f) ?? 0) + v / epochs);
   }
-  return { weights, loss };
+  if (epochs === 0) return { weights, loss, averagedLoss: loss[0] ?? 0 };
+  return { weights: average, loss, averagedLoss: meanLoss(average) };
 }

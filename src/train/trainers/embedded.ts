@@ -42,7 +42,7 @@ export function readChatJsonl(path: string): z.infer<typeof ChatRecord>[] {
 }
 
 export function embeddedTrainer(options: EmbeddedTrainerOptions = {}): Trainer {
-  const { epochs = 4, learningRate = 0.3, l2 = 0.03, seed = 0 } = options;
+  const { epochs = 4, learningRate = 0.1, l2 = 0.03, seed = 0 } = options;
   return {
     kind: "embedded",
     spec: "embedded",
@@ -71,7 +71,7 @@ export function embeddedTrainer(options: EmbeddedTrainerOptions = {}): Trainer {
         learningRate,
         l2,
         lossBefore: result.loss[0] ?? null,
-        lossAfter: result.loss[result.loss.length - 1] ?? null,
+        lossAfter: result.averagedLoss,
       };
       const path = join(job.outputDir, "model.json");
       writeFileAtomic(path, `${JSON.stringify(weightsFile(result.weights, training), null, 1)}\n`);

@@ -1,0 +1,209 @@
+/**
+ * `npm run bench:train` — the offline self-training loop (spec critic-training-apibank §1.3) over seeds and critic
+ * arms, every number measured in this run. Each run is `bayesact train apibank --model embedded:base --trainer
+ * embedded --critic ARM --seed S` (the command a user types), two at a time; the table reads each run's
+ * summary.json. Printed per arm: API-Bank level-1 (and level-2) call accuracy at every iteration for every seed,
+ * the mean per iteration, how many seeds end above iteration 0, and the critic's precision and recall against
+ * the exact twin at the last rollout stage. Then the expert-imitation control (spec §1.3): the embedded trainer,
+ * with its defaults, on every gold lv3 trajectory, evaluated by `bayesact eval apibank` at levels 1 and 2.
+ *
+ *   npm run bench:train [-- --seeds 8 --arms exact,prefilter,none --samples 8 --iterations 3 --out DIR]
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { exportRecords, toJsonl } from "../../train/export.ts";
+import { goldTrajectory } from "../../train/gold.ts";
+import { loadInstructions } from "../../train/instructions.ts";
+import { embeddedTrainer } from "../../train/trainers/embedded.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    seeds: { type: "string", default: "8" },
+    arms: { type: "string", default: "exact,prefilter,none" },
+    samples: { type: "string", default: "8" },
+    iterations: { type: "string", default: "3" },
+    data: { type: "string", default: "../shared/data" },
+    out: { type: "string" },
+  },
+});
+const SEEDS = Array.from({ length: Number(flags.seeds) }, (_, i) => i);
+const ARMS = flags.arms.split(",").filter((a) => a !== "");
+const OUT = resolve(flags.out ?? mkdtempSync(join(tmpdir(), "bayesact-bench-train-")));
+const DATA = resolve(flags.data);
+const BIN = fileURLToPath(new URL("../../../bin/bayesact.js", import.meta.url));
+const WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+
+const Agreement = z.object({ precision: z.number().nullable(), recall: z.number().nullable() }).nullable();
+const Summary = z.object({
+  iterations: z.array(
+    z.object({
+      evaluation: z.record(z.string(), z.object({ points: z.number(), call_correct: z.number() })),
+      critic: z.object({ agreement: Agreement, truthAccepted: z.number() }).nullable().optional(),
+      dataset: z.object({ trajectories: z.number() }).nullable().optional(),
+    }),
+  ),
+});
+type Summary = z.infer<typeof Summary>;
+
+/** `bayesact ARGS…`; resolves when it exits 0. */
+function cli(args: readonly string[], what: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.once("error", fail);
+    child.once("exit", (code) => {
+      if (code === 0) done();
+      else fail(new Error(`${what} exited ${code}: ${stderr.trim().split("\n").at(-1) ?? ""}`));
+    });
+  });
+}
+
+async function run(arm: string, seed: number): Promise<Summary> {
+  const dir = join(OUT, `${arm}-s${seed}`);
+  await cli(
+    [
+      "train",
+      "apibank",
+      "--model",
+      "embedded:base",
+      "--trainer",
+      "embedded",
+      "--critic",
+      arm,
+      "--seed",
+      String(seed),
+      "--samples",
+      flags.samples,
+      "--iterations",
+      flags.iterations,
+      "--eval-levels",
+      "1,2",
+      "--data",
+      DATA,
+      "--out",
+      dir,
+    ],
+    `${arm} seed ${seed}`,
+  );
+  return Summary.parse(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")));
+}
+
+/** SFT of π₀ on every gold lv3 trajectory (the trainer's defaults), and its level-1 and level-2 calls correct. */
+async function expertImitation(): Promise<{ turns: number; correct: Record<string, number> }> {
+  const dir = join(OUT, "expert-imitation");
+  mkdirSync(join(dir, "train"), { recursive: true });
+  const set = loadInstructions(DATA);
+  const gold = set.instructions.flatMap((i) => i.golds.map((g) => goldTrajectory(i, g)));
+  const path = (format: "openai" | "trl" | "apibank") => {
+    const file = join(dir, `dataset.${format}.jsonl`);
+    writeFileSync(file, toJsonl(exportRecords(format, set, gold)));
+    return file;
+  };
+  const outcome = await embeddedTrainer().train({
+    iteration: 0,
+    baseModel: "embedded:base",
+    dataset: {
+      openai: path("openai"),
+      trl: path("trl"),
+      apibank: path("apibank"),
+      trajectories: gold.length,
+      samples: 0,
+    },
+    outputDir: join(dir, "train"),
+  });
+  const correct: Record<string, number> = {};
+  for (const level of ["1", "2"]) {
+    const out = join(dir, `eval-level-${level}`);
+    await cli(
+      ["eval", "apibank", "--model", outcome.model, "--level", level, "--data", DATA, "--out", out],
+      `eval level ${level}`,
+    );
+    correct[level] = EvalSummary.parse(
+      JSON.parse(readFileSync(join(out, "summary.json"), "utf8")),
+    ).call_correct;
+  }
+  return { turns: Number(outcome.details.turns ?? 0), correct };
+}
+const EvalSummary = z.object({ call_correct: z.number() });
+
+const jobs = ARMS.flatMap((arm) => SEEDS.map((seed) => ({ arm, seed })));
+const results = new Map<string, Summary>();
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: WORKERS }, async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      if (job === undefined) break;
+      results.set(`${job.arm}:${job.seed}`, await run(job.arm, job.seed));
+      process.stderr.write(`done ${job.arm} seed ${job.seed} (${results.size}/${jobs.length})\n`);
+    }
+  }),
+);
+
+const correct = (s: Summary, level: string) =>
+  s.iterations.map((i) => i.evaluation[level]?.call_correct ?? 0);
+const fmt = (x: number | null | undefined) => (x === null || x === undefined ? "–" : x.toFixed(3));
+console.log(`self-training loop, embedded learner: ${SEEDS.length} seeds × arms ${ARMS.join(", ")}`);
+console.log(`K = ${flags.samples} samples per request, ${flags.iterations} iterations; runs in ${OUT}`);
+for (const level of ["1", "2"]) {
+  const points = results.values().next().value?.iterations[0]?.evaluation[level]?.points ?? 0;
+  console.log(`\nlevel ${level}: correct calls of ${points} per iteration (it0 = the base model π₀)`);
+  for (const arm of ARMS) {
+    const rows = SEEDS.map((seed) => correct(results.get(`${arm}:${seed}`) as Summary, level));
+    for (const [i, row] of rows.entries()) console.log(`  ${arm.padEnd(10)} seed ${i}  ${row.join("  ")}`);
+    const n = rows[0]?.length ?? 0;
+    const means = Array.from(
+      { length: n },
+      (_, it) => rows.reduce((s, r) => s + (r[it] ?? 0), 0) / rows.length,
+    );
+    const rose = rows.filter((r) => (r.at(-1) ?? 0) > (r[0] ?? 0)).length;
+    console.log(
+      `  ${arm.padEnd(10)} mean    ${means.map((m) => m.toFixed(1)).join("  ")}   (${means.map((m) => `${((100 * m) / points).toFixed(1)}%`).join(" → ")}); last > first in ${rose}/${rows.length} seeds`,
+    );
+  }
+}
+console.log("\nrollouts that solve their training request (the exact twin accepts them), mean per iteration");
+for (const arm of ARMS) {
+  const rows = SEEDS.map((seed) =>
+    (results.get(`${arm}:${seed}`) as Summary).iterations.flatMap((i) =>
+      i.critic ? [i.critic.truthAccepted] : [],
+    ),
+  );
+  const n = rows[0]?.length ?? 0;
+  const means = Array.from(
+    { length: n },
+    (_, it) => rows.reduce((s, r) => s + (r[it] ?? 0), 0) / rows.length,
+  );
+  console.log(`  ${arm.padEnd(10)} ${means.map((m) => m.toFixed(1)).join(" → ")}`);
+}
+console.log(
+  "\ncritic against the exact twin at the last rollout stage (mean over seeds): precision / recall",
+);
+for (const arm of ARMS) {
+  const last = SEEDS.map((seed) => {
+    const its = (results.get(`${arm}:${seed}`) as Summary).iterations;
+    return its[its.length - 2]?.critic ?? null;
+  });
+  const mean = (xs: (number | null | undefined)[]) => {
+    const v = xs.filter((x): x is number => typeof x === "number");
+    return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  const a = last.map((c) => c?.agreement);
+  console.log(
+    `  ${arm.padEnd(10)} ${fmt(mean(a.map((x) => x?.precision)))} / ${fmt(mean(a.map((x) => x?.recall)))}`,
+  );
+}
+const control = await expertImitation();
+console.log(
+  `\nexpert imitation (SFT of π₀ on all ${control.turns} gold lv3 agent turns): level 1 ${control.correct["1"]}, level 2 ${control.correct["2"]}`,
+);
+console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(0)} s on ${WORKERS} workers`);
