@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startOpenAIServer } from "../llm/testing/openai-server.ts";
 import { DATA_DIR, requireApiBankData } from "../train/testing/data.ts";
 import { main } from "./main.ts";
 import { bufferOutput } from "./output.ts";
@@ -48,11 +49,74 @@ describe("bayesact train apibank", () => {
     expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toEqual(summary);
   });
 
+  it("--executor with a served model simulates unrecorded calls; an LLM critic judges them", async () => {
+    // The loopback server plays both roles: the simulated APIs (schema `api_result`) and the critic (`verdict`).
+    const server = await startOpenAIServer({
+      respond: (body) => {
+        const format = body.response_format?.json_schema;
+        if (format?.name === "verdict") return '{"score": 9, "reason": "looks right"}';
+        const schema = format?.schema as {
+          properties?: { output?: { properties?: Record<string, { type?: string }> } };
+        };
+        const fields = schema?.properties?.output?.properties ?? {};
+        const output = Object.fromEntries(
+          Object.entries(fields).map(([k, v]) => [
+            k,
+            v.type === "integer" || v.type === "number"
+              ? 1
+              : v.type === "boolean"
+                ? true
+                : v.type === "array"
+                  ? []
+                  : "x",
+          ]),
+        );
+        return JSON.stringify({ ok: true, output, exception: "" });
+      },
+    });
+    try {
+      const out = join(root, "simulated");
+      const r = await cli([
+        "train",
+        "apibank",
+        "--model",
+        "embedded:base",
+        "--executor",
+        `openai-compatible:${server.url}#simulator`,
+        "--critic",
+        `openai-compatible:${server.url}#judge`,
+        "--iterations",
+        "1",
+        "--eval-levels",
+        "none",
+        "--out",
+        out,
+        ...small,
+      ]);
+      expect(r.stderr.join("\n")).not.toMatch(/Error/);
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+      expect(summary.config.executor).toBe(`openai-compatible:${server.url}#simulator`);
+      const rollouts = summary.iterations[0].rollouts;
+      expect(rollouts.simulatedResults).toBeGreaterThan(0);
+      expect(rollouts.simulatorErrors).toBe(0);
+      // The LLM critic saw every trajectory; the exact twin still counts only gold-chain matches as truth.
+      expect(summary.iterations[0].critic.judged).toBe(24);
+      expect(summary.iterations[0].critic.truthAccepted).toBeLessThan(summary.iterations[0].critic.accepted);
+      const prompts = server.requests.map((q) => JSON.stringify(q.body ?? ""));
+      expect(prompts.some((p) => p.includes("The call: API-Request: ["))).toBe(true);
+      expect(readFileSync(join(out, "report.html"), "utf8")).toContain("results simulated");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("user mistakes are one line and exit code 2", async () => {
     for (const [args, message] of [
       [["--model", "embedded:base", "--trainer", "pytorch"], /bad --trainer "pytorch"/],
       [["--model", "embedded:base", "--trainer", "command:train {datset}"], /datset/],
       [["--model", "embedded:base", "--critic", "embedded:base"], /a critic is exact, prefilter, none/],
+      [["--model", "embedded:base", "--executor", "embedded:base"], /the rollout environment is replay or/],
       [["--model", "gpt-4"], /bad model spec/],
       [["--model", "embedded:base", "--eval-levels", "4"], /bad --eval-levels/],
     ] as const) {

@@ -31,6 +31,8 @@ const ConfigSchema = z.strictObject({
   model: z.string().min(1),
   critic: z.string().min(1),
   trainer: z.string().min(1),
+  // Runs made before --executor existed used the replay simulator.
+  executor: z.string().min(1).default("replay"),
   iterations: z.number().int().min(0),
   samples: z.number().int().min(1),
   instructions: z.number().int().min(0),
@@ -58,6 +60,7 @@ export interface TrainFlags {
   model: string;
   critic: string;
   trainer: string;
+  executor: string;
   iterations: number;
   samples: number;
   instructions: number;
@@ -98,6 +101,17 @@ function parseLevels(text: string): (1 | 2 | 3)[] {
     }
     return n;
   });
+}
+
+function checkExecutor(executor: string): void {
+  if (executor === "replay") return;
+  const spec = parseModelSpec(executor);
+  if (spec.kind === "exact" || spec.kind === "embedded") {
+    throw new UserError(
+      `--executor ${executor}: the rollout environment is replay or a language model spec that simulates APIs`,
+      { category: "bad_option" },
+    );
+  }
 }
 
 function checkCritic(critic: string): void {
@@ -179,6 +193,7 @@ export async function trainCommand(benchmark: string, flags: TrainFlags, output:
   }
   parseModelSpec(flags.model);
   checkCritic(flags.critic);
+  checkExecutor(flags.executor);
   createTrainer(flags.trainer); // a bad --trainer is one line now, not after an iteration of rollouts
   const from = flags.from === "base" || flags.from === "previous" ? flags.from : undefined;
   if (!from)
@@ -187,6 +202,7 @@ export async function trainCommand(benchmark: string, flags: TrainFlags, output:
     model: flags.model,
     critic: flags.critic,
     trainer: flags.trainer,
+    executor: flags.executor,
     iterations: flags.iterations,
     samples: flags.samples,
     instructions: flags.instructions,
@@ -273,6 +289,11 @@ export function addTrainCommand(program: Command, output: Output, setExit: (code
       "--trainer <kind>",
       'embedded, openai, or command:"…" with {dataset} {base_model} {iteration} {output_dir}',
       "embedded",
+    )
+    .option(
+      "--executor <spec>",
+      "rollout environment: replay (recorded results only) or an LLM spec that simulates unrecorded calls",
+      "replay",
     )
     .option("--iterations <n>", "self-training iterations", intArg(0, 100), 3)
     .option("--samples <k>", "rollouts per instruction (K)", intArg(1, 64), 8)

@@ -55,7 +55,7 @@ function iterationTable(s: TrainLoopSummary): Html {
       return html`<tr><td>${it.iteration}</td><td><code>${it.model}</code></td>${levels.map((l) => {
         const e = it.evaluation[l];
         return e ? html`<td>${e.call_correct}/${e.points} (${pct(e.call_accuracy)})</td>` : html`<td>–</td>`;
-      })}<td>${r?.trajectories ?? "–"}</td><td>${c ? `${c.prefilterPassed}` : "–"}</td><td>${c ? `${c.accepted} (${pct(c.acceptanceRate)})` : "–"}</td><td>${c?.truthAccepted ?? "–"}</td><td>${c ? `${pct(c.agreement.precision)} / ${pct(c.agreement.recall)}` : "–"}</td><td>${c ? `${pct(c.prefilterAgreement.precision)} / ${pct(c.prefilterAgreement.recall)}` : "–"}</td><td>${c ? `${c.kept} (${c.keptInstructions})` : "–"}</td><td>${d ? `${d.trajectories} / ${d.samples}` : "–"}</td><td>${r ? r.meanSteps.toFixed(2) : "–"}</td><td>${r ? `${r.policyCalls} / ${r.inputTokens + r.outputTokens}` : "–"}</td></tr>`;
+      })}<td>${r?.trajectories ?? "–"}${r?.simulatedResults ? ` (${r.simulatedResults} results simulated, ${r.simulatorErrors} unusable)` : ""}</td><td>${c ? `${c.prefilterPassed}` : "–"}</td><td>${c ? `${c.accepted} (${pct(c.acceptanceRate)})` : "–"}</td><td>${c?.truthAccepted ?? "–"}</td><td>${c ? `${pct(c.agreement.precision)} / ${pct(c.agreement.recall)}` : "–"}</td><td>${c ? `${pct(c.prefilterAgreement.precision)} / ${pct(c.prefilterAgreement.recall)}` : "–"}</td><td>${c ? `${c.kept} (${c.keptInstructions})` : "–"}</td><td>${d ? `${d.trajectories} / ${d.samples}` : "–"}</td><td>${r ? r.meanSteps.toFixed(2) : "–"}</td><td>${r ? `${r.policyCalls} / ${r.inputTokens + r.outputTokens}` : "–"}</td></tr>`;
     },
   )}</tbody></table></div>`;
 }
@@ -96,7 +96,7 @@ export async function renderTrainReport(input: TrainReportInput): Promise<string
 <body>
 <header>
 <h1>${title}</h1>
-<p class="sub">run <code>${input.runId}</code> · ${input.createdAt} · bayesact ${input.bayesact} · critic <code>${summary.config.critic}</code> · trainer <code>${summary.config.trainer}</code> · ${summary.instructions.used} instructions × ${summary.config.samples} samples</p>
+<p class="sub">run <code>${input.runId}</code> · ${input.createdAt} · bayesact ${input.bayesact} · critic <code>${summary.config.critic}</code> · trainer <code>${summary.config.trainer}</code> · executor <code>${summary.config.executor ?? "replay"}</code> · ${summary.instructions.used} instructions × ${summary.config.samples} samples</p>
 </header>
 <section id="accuracy">
 <h2>API-Bank accuracy by iteration</h2>

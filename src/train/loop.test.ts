@@ -17,6 +17,7 @@ const config: TrainLoopConfig = {
   model: "embedded:base",
   critic: "exact",
   trainer: "embedded",
+  executor: "replay",
   iterations: 2,
   samples: 4,
   instructions: 40,

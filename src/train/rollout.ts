@@ -163,7 +163,7 @@ export async function rollout(
       if (calls >= maxSteps) stop = "max_steps";
       else {
         const result = await session.execute(parsed.call);
-        turns.push(apiTurn(parsed.call.name, result.output, result.exception));
+        turns.push(apiTurn(parsed.call.name, result.output, result.exception, result.simulated === true));
         calls++;
       }
     }

@@ -21,6 +21,7 @@ const config: TrainLoopConfig = {
   model: "embedded:base",
   critic: "exact",
   trainer: "embedded",
+  executor: "replay",
   iterations: 3,
   samples: 8,
   instructions: 0,

@@ -38,7 +38,12 @@ import type { Instruction } from "./instructions.ts";
 export interface ApiOutcome {
   readonly output: Json;
   readonly exception: string | null;
+  /** Set when a language model wrote this result (simulator-llm.ts) rather than the recorded data. */
+  readonly simulated?: boolean;
 }
+
+/** How the replay simulator's answer to a well-formed call that no gold chain recorded begins. */
+export const NO_RECORDED_RESULT = "no recorded result for";
 
 /** One rollout's view of an environment. */
 export interface RolloutSession {
@@ -180,6 +185,11 @@ export class ReplaySimulator implements RolloutEnvironment {
     return prepared;
   }
 
+  /** The description of API `name` as this instruction's agent could know it, if any. */
+  schemaOf(instruction: Instruction, name: string): ApiSchema | undefined {
+    return this.schemaFor(instruction, this.prepare(instruction), name);
+  }
+
   private schemaFor(instruction: Instruction, prepared: Prepared, name: string): ApiSchema | undefined {
     return (
       prepared.schemas.get(name) ??
@@ -219,6 +229,6 @@ export class ReplaySimulator implements RolloutEnvironment {
       const output = recorded(foundKey(name)) ?? this.libraryOutputs.get(name);
       return output === undefined ? failed(new NoMatchError().message) : { output, exception: null };
     }
-    return failed(`no recorded result for ${call.name} with these arguments`);
+    return failed(`${NO_RECORDED_RESULT} ${call.name} with these arguments`);
   }
 }

@@ -22,6 +22,8 @@ export type TrajectoryTurn =
       readonly output: Json;
       /** Null when the call ran; the executor's message when it failed. */
       readonly exception: string | null;
+      /** True when a language model simulated this result (`--executor` an LLM spec). */
+      readonly simulated?: boolean;
     };
 
 export interface Trajectory {
@@ -63,6 +65,12 @@ export function agentSteps(t: Trajectory): number {
 }
 
 /** The api turn for a result, rendered the way the environment shows it to the agent. */
-export function apiTurn(api: string, output: Json, exception: string | null): TrajectoryTurn {
-  return { role: "api", text: renderResult(api, output, exception), output, exception };
+export function apiTurn(
+  api: string,
+  output: Json,
+  exception: string | null,
+  simulated = false,
+): TrajectoryTurn {
+  const turn = { role: "api" as const, text: renderResult(api, output, exception), output, exception };
+  return simulated ? { ...turn, simulated: true } : turn;
 }
