@@ -31,8 +31,17 @@ const { values: flags } = parseArgs({
     out: { type: "string" },
   },
 });
-const SEEDS = Array.from({ length: Number(flags.seeds) }, (_, i) => i);
-const ARMS = flags.arms.split(",").filter((a) => a !== "");
+const Count = z.coerce.number().int().min(1).max(1000);
+const parsed = z
+  .object({ seeds: Count, samples: Count, iterations: Count, arms: z.string().regex(/^[^,]+(,[^,]+)*$/) })
+  .safeParse(flags);
+if (!parsed.success) {
+  console.error(`bench:train: bad options (${z.prettifyError(parsed.error).replace(/\n/g, " ")})`);
+  process.exit(2);
+}
+const OPTIONS = parsed.data;
+const SEEDS = Array.from({ length: OPTIONS.seeds }, (_, i) => i);
+const ARMS = OPTIONS.arms.split(",");
 const OUT = resolve(flags.out ?? mkdtempSync(join(tmpdir(), "bayesact-bench-train-")));
 const DATA = resolve(flags.data);
 const BIN = fileURLToPath(new URL("../../../bin/bayesact.js", import.meta.url));
@@ -81,9 +90,9 @@ async function run(arm: string, seed: number): Promise<Summary> {
       "--seed",
       String(seed),
       "--samples",
-      flags.samples,
+      String(OPTIONS.samples),
       "--iterations",
-      flags.iterations,
+      String(OPTIONS.iterations),
       "--eval-levels",
       "1,2",
       "--data",
@@ -149,22 +158,25 @@ await Promise.all(
   }),
 );
 
+/** Per iteration, the mean over seeds of one number per iteration. */
+const meanPerIteration = (rows: readonly (readonly number[])[]) =>
+  Array.from(
+    { length: rows[0]?.length ?? 0 },
+    (_, it) => rows.reduce((s, r) => s + (r[it] ?? 0), 0) / rows.length,
+  );
+
 const correct = (s: Summary, level: string) =>
   s.iterations.map((i) => i.evaluation[level]?.call_correct ?? 0);
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? "–" : x.toFixed(3));
 console.log(`self-training loop, embedded learner: ${SEEDS.length} seeds × arms ${ARMS.join(", ")}`);
-console.log(`K = ${flags.samples} samples per request, ${flags.iterations} iterations; runs in ${OUT}`);
+console.log(`K = ${OPTIONS.samples} samples per request, ${OPTIONS.iterations} iterations; runs in ${OUT}`);
 for (const level of ["1", "2"]) {
   const points = results.values().next().value?.iterations[0]?.evaluation[level]?.points ?? 0;
   console.log(`\nlevel ${level}: correct calls of ${points} per iteration (it0 = the base model π₀)`);
   for (const arm of ARMS) {
     const rows = SEEDS.map((seed) => correct(results.get(`${arm}:${seed}`) as Summary, level));
     for (const [i, row] of rows.entries()) console.log(`  ${arm.padEnd(10)} seed ${i}  ${row.join("  ")}`);
-    const n = rows[0]?.length ?? 0;
-    const means = Array.from(
-      { length: n },
-      (_, it) => rows.reduce((s, r) => s + (r[it] ?? 0), 0) / rows.length,
-    );
+    const means = meanPerIteration(rows);
     const rose = rows.filter((r) => (r.at(-1) ?? 0) > (r[0] ?? 0)).length;
     console.log(
       `  ${arm.padEnd(10)} mean    ${means.map((m) => m.toFixed(1)).join("  ")}   (${means.map((m) => `${((100 * m) / points).toFixed(1)}%`).join(" → ")}); last > first in ${rose}/${rows.length} seeds`,
@@ -178,11 +190,7 @@ for (const arm of ARMS) {
       i.critic ? [i.critic.truthAccepted] : [],
     ),
   );
-  const n = rows[0]?.length ?? 0;
-  const means = Array.from(
-    { length: n },
-    (_, it) => rows.reduce((s, r) => s + (r[it] ?? 0), 0) / rows.length,
-  );
+  const means = meanPerIteration(rows);
   console.log(`  ${arm.padEnd(10)} ${means.map((m) => m.toFixed(1)).join(" → ")}`);
 }
 console.log(

@@ -289,7 +289,7 @@ function nll(weights: ReadonlyMap<string, number>, e: Example): { loss: number; 
  * Fit the weights to the examples, starting from (and regularised towards) `start`. The result averages the
  * weights over epochs: early iterations train on a few dozen trajectories, and a single AdaGrad path over so few
  * examples lands wherever its last updates push it; the average is the steadier estimate (docs/self-training.md
- * gives the measured spread over seeds with and without it).
+ * gives the loop's spread over seeds with and without it).
  */
 export function sft(
   start: ReadonlyMap<string, number>,
