@@ -102,6 +102,20 @@ export function isLlmError(error: unknown): error is LlmError {
   return error instanceof LlmError;
 }
 
+/**
+ * The model answered, but nothing usable came of it: JSON outside the schema (after the repair round), a cut-off
+ * answer, or a malformed response. Roles that judge or simulate (critics, the simulated executor) record this as a
+ * named result; transport failures (network, auth, budget) are not this and propagate.
+ */
+export function isUnusableAnswer(error: unknown): error is LlmError {
+  return (
+    isLlmError(error) &&
+    (error.category === "schema_violation" ||
+      error.category === "truncated" ||
+      error.category === "malformed_response")
+  );
+}
+
 /** Parse `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date) into milliseconds. */
 export function parseRetryAfter(
   headers: { get(name: string): string | null } | undefined,

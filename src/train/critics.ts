@@ -9,7 +9,7 @@ import { type ApiSchema, ApiSchemaSchema } from "../envs/apibank/data.ts";
 import { canonical } from "../envs/apibank/executor.ts";
 import { foundApiName } from "../envs/apibank/toolsearcher.ts";
 import type { Json } from "../envs/apibank/values.ts";
-import { LlmError } from "../llm/errors.ts";
+import { isUnusableAnswer } from "../llm/errors.ts";
 import { generateObject } from "../llm/structured.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import type { GoldChain, Instruction } from "./instructions.ts";
@@ -224,12 +224,7 @@ export function llmCritic(model: LanguageModel, options: LlmCriticOptions = {}) 
       });
       return { score: r.object.score, reason: r.object.reason };
     } catch (e) {
-      if (
-        e instanceof LlmError &&
-        (e.category === "schema_violation" ||
-          e.category === "truncated" ||
-          e.category === "malformed_response")
-      ) {
+      if (isUnusableAnswer(e)) {
         return { score: 0, reason: e.message, error: "unparseable_verdict" };
       }
       throw e;

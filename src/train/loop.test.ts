@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildTestGuard } from "./instructions.ts";
-import { runTrainLoop, type TrainLoopConfig } from "./loop.ts";
+import { runTrainLoop } from "./loop.ts";
 import { TrainStore } from "./store.ts";
-import { requireApiBankData } from "./testing/data.ts";
+import { defaultLoopConfig, requireApiBankData } from "./testing/data.ts";
 import { embeddedTrainer } from "./trainers/embedded.ts";
 import { type Trainer, TrainerError } from "./trainers/types.ts";
 
@@ -13,25 +13,14 @@ const DATA = requireApiBankData();
 const root = mkdtempSync(join(tmpdir(), "bayesact-loop-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const config: TrainLoopConfig = {
-  model: "embedded:base",
-  critic: "exact",
-  trainer: "embedded",
-  executor: "replay",
+const config = defaultLoopConfig({
   iterations: 2,
   samples: 4,
   instructions: 40,
-  threshold: 8,
-  perInstruction: 2,
-  temperature: 0.8,
-  maxSteps: 8,
-  evalLevels: [1],
   evalLimit: 40,
-  from: "base",
-  seed: 0,
   concurrency: 2,
   dataDir: DATA,
-};
+});
 
 describe("the self-training loop", () => {
   it("journals every stage, and a run stopped at training resumes there without rolling out again", async () => {

@@ -8,34 +8,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTrainLoop, type TrainLoopConfig, type TrainLoopSummary } from "./loop.ts";
+import { runTrainLoop, type TrainLoopSummary } from "./loop.ts";
 import { TrainStore } from "./store.ts";
-import { requireApiBankData } from "./testing/data.ts";
+import { defaultLoopConfig, requireApiBankData } from "./testing/data.ts";
 import { embeddedTrainer } from "./trainers/embedded.ts";
 
 const DATA = requireApiBankData();
 const root = mkdtempSync(join(tmpdir(), "bayesact-selftrain-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const config: TrainLoopConfig = {
-  model: "embedded:base",
-  critic: "exact",
-  trainer: "embedded",
-  executor: "replay",
-  iterations: 3,
-  samples: 8,
-  instructions: 0,
-  threshold: 8,
-  perInstruction: 2,
-  temperature: 0.8,
-  maxSteps: 8,
-  evalLevels: [1],
-  evalLimit: null,
-  from: "base",
-  seed: 0,
-  concurrency: 4,
-  dataDir: DATA,
-};
+// The CLI's defaults: `bayesact train apibank --model embedded:base --seed 0`.
+const config = defaultLoopConfig({ dataDir: DATA });
 
 async function run(name: string, critic: string): Promise<TrainLoopSummary> {
   const dir = join(root, name);

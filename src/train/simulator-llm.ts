@@ -19,7 +19,7 @@ import type { ParsedCall } from "../envs/apibank/call.ts";
 import type { ApiSchema } from "../envs/apibank/data.ts";
 import { renderResult } from "../envs/apibank/env.ts";
 import type { Json } from "../envs/apibank/values.ts";
-import { LlmError } from "../llm/errors.ts";
+import { isUnusableAnswer } from "../llm/errors.ts";
 import { generateObject } from "../llm/structured.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import type { Instruction } from "./instructions.ts";
@@ -140,12 +140,7 @@ export class LlmSimulator implements RolloutEnvironment {
       const message = exception.trim() === "" ? `${call.name} failed` : exception.trim();
       return { output: null, exception: message, simulated: true };
     } catch (e) {
-      if (
-        e instanceof LlmError &&
-        (e.category === "schema_violation" ||
-          e.category === "truncated" ||
-          e.category === "malformed_response")
-      ) {
+      if (isUnusableAnswer(e)) {
         return { output: null, exception: `${SIMULATOR_ERROR}: ${e.message}`, simulated: true };
       }
       throw e;

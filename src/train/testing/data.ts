@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TrainLoopConfig } from "../loop.ts";
 
 export const DATA_DIR = fileURLToPath(new URL("../../../../shared/data", import.meta.url));
 
@@ -16,4 +17,28 @@ export function requireApiBankData(root: string = DATA_DIR): string {
     );
   }
   return root;
+}
+
+/** The CLI's defaults as a loop configuration (offline: embedded model and trainer, exact critic, replay). */
+export function defaultLoopConfig(overrides: Partial<TrainLoopConfig> = {}): TrainLoopConfig {
+  return {
+    model: "embedded:base",
+    critic: "exact",
+    trainer: "embedded",
+    executor: "replay",
+    iterations: 3,
+    samples: 8,
+    instructions: 0,
+    threshold: 8,
+    perInstruction: 2,
+    temperature: 0.8,
+    maxSteps: 8,
+    evalLevels: [1],
+    evalLimit: null,
+    from: "base",
+    seed: 0,
+    concurrency: 4,
+    dataDir: DATA_DIR,
+    ...overrides,
+  };
 }
