@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { SearchNode } from "../core/episode.ts";
-import { UserError } from "../core/errors.ts";
 import type { JournalBatch } from "./journal-sql.ts";
 import { JournalWriter } from "./journal-writer.ts";
-import { configureRunDb } from "./store-db.ts";
+import { createRunDb, openRunDb, RUN_DB, type RunDbKind, transaction } from "./store-db.ts";
 import type { EpisodeRecord, LlmCallRecord, StepRecord, TreeRecord } from "./types.ts";
 
 /**
@@ -20,7 +18,8 @@ import type { EpisodeRecord, LlmCallRecord, StepRecord, TreeRecord } from "./typ
  * serialisation use the second core while the agent keeps the first; on the exact twins, where a step takes
  * microseconds, writing on the main thread would double a run's time. Reads use the main connection.
  */
-export const RUN_DB = "run.sqlite";
+export { RUN_DB };
+
 const APP = "bayesact-run";
 const SCHEMA_VERSION = 1;
 
@@ -53,9 +52,13 @@ CREATE TABLE trees (
 `;
 
 /** A foreign or damaged `run.sqlite` is the user's to fix: one line, nothing touched. */
-function invalid(dir: string, why: string): UserError {
-  return new UserError(`${join(dir, RUN_DB)} is not a usable bayesact run: ${why}`, { category: "bad_run" });
-}
+const KIND: RunDbKind = {
+  app: APP,
+  schemaVersion: SCHEMA_VERSION,
+  schema: SCHEMA,
+  noun: "bayesact run",
+  writer: "bayesact",
+};
 
 interface Buffered {
   readonly episode: { id: string; index: number; instance: string; seed: number };
@@ -81,26 +84,7 @@ export class RunStore {
 
   /** Start a new run in `dir` (created if needed). Refuses a folder that already holds a run. */
   static create(dir: string, runId: string): RunStore {
-    const path = join(dir, RUN_DB);
-    if (existsSync(path)) {
-      throw new UserError(
-        `${dir} already holds a run; continue it with: bayesact resume ${dir} (or choose another --out)`,
-        {
-          category: "run_exists",
-        },
-      );
-    }
-    mkdirSync(dir, { recursive: true });
-    const db = new DatabaseSync(path);
-    configureRunDb(db);
-    transaction(db, () => {
-      db.exec(SCHEMA);
-      const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-      put.run("app", APP);
-      put.run("schema_version", String(SCHEMA_VERSION));
-      put.run("run_id", runId);
-      put.run("wall_ms", "0");
-    });
+    const db = createRunDb(dir, KIND, { run_id: runId, wall_ms: "0" });
     return new RunStore(dir, db, runId);
   }
 
@@ -109,39 +93,10 @@ export class RunStore {
    * exactly as it was.
    */
   static open(dir: string): RunStore {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new UserError(`no run folder at ${dir}`, { category: "bad_run" });
-    }
-    const path = join(dir, RUN_DB);
-    if (!existsSync(path)) throw invalid(dir, "the file is missing");
-    let runId: string;
-    try {
-      const check = new DatabaseSync(path, { readOnly: true });
-      try {
-        const rows = check.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
-        const meta = new Map(rows.map((r) => [r.key, r.value]));
-        if (meta.get("app") !== APP) throw invalid(dir, "it was not written by bayesact");
-        if (meta.get("schema_version") !== String(SCHEMA_VERSION)) {
-          throw invalid(
-            dir,
-            `schema version ${meta.get("schema_version")} (this bayesact reads ${SCHEMA_VERSION})`,
-          );
-        }
-        runId = meta.get("run_id") ?? "";
-        check.prepare("SELECT count(*) FROM episodes").get();
-      } finally {
-        check.close();
-      }
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw invalid(
-        dir,
-        (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "unreadable",
-      );
-    }
-    const db = new DatabaseSync(path);
-    configureRunDb(db);
-    return new RunStore(dir, db, runId);
+    const { db, meta } = openRunDb(dir, KIND, (check) =>
+      check.prepare("SELECT count(*) FROM episodes").get(),
+    );
+    return new RunStore(dir, db, meta.get("run_id") ?? "");
   }
 
   /** Ids of finished episodes. */
@@ -386,14 +341,4 @@ interface CallRow {
   samples: number;
   ok: number;
   error_category: string | null;
-}
-function transaction(db: DatabaseSync, body: () => void): void {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    body();
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
 }

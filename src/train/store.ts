@@ -1,19 +1,5 @@
-/**
- * `run.sqlite` of a self-training run: the journal of every stage of every iteration — trajectories, critic
- * verdicts and selections, data sets, model specs, evaluations — so a report can be rebuilt from it and `resume`
- * can continue at the stage that was interrupted.
- *
- * Durability: each row is written in its own statement under WAL (a rollout is seconds of model time, a row
- * microseconds, so no writer thread is needed here, unlike the bench journal); a stage's `done` row is written
- * after everything the stage produced, so a stage without one is redone, and the rollouts already recorded for it
- * are kept and not rolled out again.
- */
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { RUN_DB } from "../bench/store.ts";
-import { configureRunDb } from "../bench/store-db.ts";
-import { UserError } from "../core/errors.ts";
+import type { DatabaseSync } from "node:sqlite";
+import { createRunDb, openRunDb, type RunDbKind } from "../bench/store-db.ts";
 import type { Trajectory } from "./trajectory.ts";
 
 const APP = "bayesact-train";
@@ -66,11 +52,13 @@ export interface VerdictRow {
   readonly kept: boolean;
 }
 
-function invalid(dir: string, why: string): UserError {
-  return new UserError(`${join(dir, RUN_DB)} is not a usable self-training run: ${why}`, {
-    category: "bad_run",
-  });
-}
+const KIND: RunDbKind = {
+  app: APP,
+  schemaVersion: SCHEMA_VERSION,
+  schema: SCHEMA,
+  noun: "self-training run",
+  writer: "bayesact train",
+};
 
 export class TrainStore {
   readonly dir: string;
@@ -81,49 +69,17 @@ export class TrainStore {
     this.db = db;
   }
 
+  /** Start a new run in `dir` (created if needed). Refuses a folder that already holds a run. */
   static create(dir: string, runId: string): TrainStore {
-    const path = join(dir, RUN_DB);
-    if (existsSync(path)) {
-      throw new UserError(
-        `${dir} already holds a run; continue it with: bayesact resume ${dir} (or choose another --out)`,
-        {
-          category: "run_exists",
-        },
-      );
-    }
-    mkdirSync(dir, { recursive: true });
-    const db = new DatabaseSync(path);
-    configureRunDb(db);
-    db.exec("BEGIN");
-    db.exec(SCHEMA);
-    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    put.run("app", APP);
-    put.run("schema_version", String(SCHEMA_VERSION));
-    put.run("run_id", runId);
-    db.exec("COMMIT");
-    return new TrainStore(dir, db);
+    return new TrainStore(dir, createRunDb(dir, KIND, { run_id: runId }));
   }
 
+  /** Open an existing run, checked read-only first (a foreign or damaged file is reported and left as it was). */
   static open(dir: string): TrainStore {
-    const path = join(dir, RUN_DB);
-    if (!existsSync(path)) throw invalid(dir, "the file is missing");
-    let db: DatabaseSync;
-    try {
-      db = new DatabaseSync(path);
-      const rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
-      const meta = new Map(rows.map((r) => [r.key, r.value]));
-      if (meta.get("app") !== APP) throw invalid(dir, "it was not written by bayesact train");
-      if (meta.get("schema_version") !== String(SCHEMA_VERSION))
-        throw invalid(dir, `schema version ${meta.get("schema_version")}`);
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw invalid(
-        dir,
-        (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "unreadable",
-      );
-    }
-    configureRunDb(db);
-    return new TrainStore(dir, db);
+    return new TrainStore(
+      dir,
+      openRunDb(dir, KIND, (check) => check.prepare("SELECT count(*) FROM stages").get()).db,
+    );
   }
 
   stage(iteration: number, stage: string): unknown {
