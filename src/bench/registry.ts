@@ -67,6 +67,11 @@ export interface EnvEntry<O = unknown, A = unknown> {
   readonly maxSteps: number;
   /** Instance ids of a split, and the data files read to list them (hashed into the manifest). */
   instances(split: string, dataDir: string): { ids: string[]; dataFiles: string[] };
+  /**
+   * Why this split cannot run without a language model (it plays a part with the run's model), checked before a run
+   * folder is made; undefined when it can.
+   */
+  needsModel?(split: string): string | undefined;
   create(instance: string, where: DataRef): Env<O, A>;
   /**
    * The environment's own per-episode series from its steps (e.g. BlocksWorld: solved by try k). `summary.json`

@@ -75,6 +75,10 @@ export function resolveConfig(o: NewRun): RunConfig {
       category: "bad_option",
     });
   }
+  const needs = env.needsModel?.(split);
+  if (needs !== undefined && (model === "exact" || model === "none")) {
+    throw new UserError(needs, { category: "bad_option" });
+  }
   if (agent.model === "any") {
     const kit = env.kit({ dataDir: o.dataDir, split });
     if (!kit.rafa?.agents.includes(agent.name)) {

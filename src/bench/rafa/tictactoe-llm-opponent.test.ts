@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,5 +52,7 @@ describe("Tic-Tac-Toe against an LLM opponent (match-llm)", () => {
         out: join(dir, "none"),
       }),
     ).rejects.toThrow(/match-llm split plays X with the run's model/);
+    // Checked before anything is written: no run folder is left behind.
+    expect(existsSync(join(dir, "none"))).toBe(false);
   });
 });

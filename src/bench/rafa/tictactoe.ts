@@ -185,6 +185,8 @@ const MATCH_OPPONENTS: Readonly<Record<string, Opponent | StyleFamily | "styled"
   order: "order",
 };
 
+const MATCH_LLM_NEEDS_MODEL = "the match-llm split plays X with the run's model: give --model SPEC";
+
 const SPLITS: Readonly<Record<string, readonly string[]>> = {
   minimax: ["minimax"],
   random: ["random"],
@@ -246,14 +248,13 @@ export function createTictactoeEntry(
     instances(split) {
       return { ids: [...(SPLITS[split] ?? [])], dataFiles: [] };
     },
+    needsModel: (split) => (split === "match-llm" ? MATCH_LLM_NEEDS_MODEL : undefined),
     create(instance, where) {
       if (instance === "minimax" || instance === "random")
         return new TicTacToeEnv(instance === "random" ? randomOpponent : minimaxOpponent);
       if (instance === "match-llm") {
         if (!where.model) {
-          throw new UserError("the match-llm split plays X with the run's model: give --model SPEC", {
-            category: "bad_option",
-          });
+          throw new UserError(MATCH_LLM_NEEDS_MODEL, { category: "bad_option" });
         }
         const temperature = where.options?.opponentTemperature;
         const llmX = llmOpponent({
