@@ -113,6 +113,33 @@ describe("record and replay", () => {
   });
 });
 
+describe("scoring", () => {
+  it("records score() calls and replays them; an unrecorded continuation is a named miss", async () => {
+    const path = join(dir, "score.jsonl");
+    const scores = new Map([["on(a,b)", -1.25]]);
+    const scoring = Object.assign(new MockLanguageModel({ id: "mock:scorer" }), {
+      score: async (_prefix: string, continuation: string) => ({
+        logprob: scores.get(continuation) ?? -9,
+        tokens: [{ token: continuation, logprob: scores.get(continuation) ?? -9 }],
+      }),
+    });
+    const recorder = withRecorder(scoring, { path });
+    const live = await recorder.score?.("plan: ", "on(a,b)");
+    expect(live?.logprob).toBe(-1.25);
+    await recorder.score?.("plan: ", "on(b,a)");
+
+    const replay = new ReplayModel({ path });
+    expect(replay.id).toBe("mock:scorer");
+    expect(await replay.score?.("plan: ", "on(a,b)")).toEqual(live);
+    expect((await replay.score?.("plan: ", "on(b,a)"))?.logprob).toBe(-9);
+    await expect(replay.score?.("plan: ", "on(c,a)")).rejects.toMatchObject({ category: "replay_miss" });
+    // A cassette with calls only offers no scoring at all, as the recorded model did not.
+    const plain = join(dir, "plain.jsonl");
+    await withRecorder(new MockLanguageModel(), { path: plain }).generate(user("hi"));
+    expect(new ReplayModel({ path: plain }).score).toBeUndefined();
+  });
+});
+
 describe("replay misses", () => {
   async function cassette(): Promise<string> {
     const path = join(dir, "search.jsonl");

@@ -5,6 +5,7 @@
  *
  *   {"v":1,"type":"call","key":…,"request":<canonical request>,"n":…,"result":<GenerateResult>}
  *   {"v":1,"type":"capabilities","model":…,"capabilities":…}
+ *   {"v":1,"type":"score","key":…,"model":…,"prefix":…,"continuation":…,"result":<ScoreResult>}
  *
  * A call's key is the SHA-256 of its canonical request (which holds the model id and the first sample index)
  * together with `n`, i.e. of the whole sample range. Lines are appended one write at a time; a process that
@@ -56,7 +57,23 @@ export interface CapabilitiesLine {
   readonly capabilities: Capabilities;
 }
 
-export type CassetteLine = CallLine | CapabilitiesLine;
+/** One `score(prefix, continuation)` call (exact log-likelihood scoring, e.g. BlocksWorld's scored priors). */
+export interface ScoreLine {
+  readonly v: 1;
+  readonly type: "score";
+  readonly key: string;
+  readonly model: string;
+  readonly prefix: string;
+  readonly continuation: string;
+  readonly result: ScoreResult;
+}
+
+export type CassetteLine = CallLine | CapabilitiesLine | ScoreLine;
+
+/** The identity of a `score` call to `modelId`. */
+export function scoreIdentity(modelId: string, prefix: string, continuation: string): string {
+  return hashCanonical({ score: { model: modelId, prefix, continuation } });
+}
 
 /** The identity of a whole call (all its samples) to `modelId`. */
 export function callIdentity(
@@ -95,7 +112,14 @@ export class RecordingModel implements LanguageModel {
     this.endpoint = inner.endpoint;
     this.path = options.path;
     const score = inner.score;
-    if (score) this.score = (prefix, continuation, o) => score.call(inner, prefix, continuation, o);
+    if (score) {
+      this.score = async (prefix, continuation, o) => {
+        const result = await score.call(inner, prefix, continuation, o);
+        const key = scoreIdentity(this.id, prefix, continuation);
+        this.append({ v: 1, type: "score", key, model: this.id, prefix, continuation, result });
+        return result;
+      };
+    }
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -186,6 +210,12 @@ export class ReplayModel implements LanguageModel {
   private readonly recorded = new Map<string, Recorded>();
   private readonly used = new Map<string, number>();
   private readonly recordedCapabilities = new Map<string, Capabilities>();
+  private readonly recordedScores = new Map<string, ScoreResult>();
+  declare readonly score?: (
+    prefix: string,
+    continuation: string,
+    options?: { signal?: AbortSignal },
+  ) => Promise<ScoreResult>;
 
   constructor(options: ReplayOptions) {
     this.path = options.path;
@@ -194,7 +224,11 @@ export class ReplayModel implements LanguageModel {
     this.tornLines = tornLines;
     let firstModel: string | undefined;
     for (const line of lines) {
-      if (line.type === "call") {
+      if (line.type === "score") {
+        firstModel ??= line.model;
+        // Scoring is deterministic: the last recording of a key stands for all of them.
+        this.recordedScores.set(line.key, line.result);
+      } else if (line.type === "call") {
         const model = (line.request as { model?: unknown }).model;
         if (firstModel === undefined && typeof model === "string") firstModel = model;
         const entry = this.recorded.get(line.key);
@@ -208,6 +242,19 @@ export class ReplayModel implements LanguageModel {
       }
     }
     this.id = options.modelId ?? firstModel ?? `replay:${options.path}`;
+    if (this.recordedScores.size > 0) {
+      this.score = async (prefix, continuation, o) => {
+        if (o?.signal?.aborted) throw new LlmError("aborted", "the call was aborted");
+        const result = this.recordedScores.get(scoreIdentity(this.id, prefix, continuation));
+        if (result === undefined) {
+          throw new LlmError(
+            "replay_miss",
+            `replay miss: ${basename(this.path)} has no recording of score() on ${this.id} for continuation ${excerpt(continuation, 0)} after ${excerpt(prefix, prefix.length)}`,
+          );
+        }
+        return structuredClone(result);
+      };
+    }
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -441,6 +488,19 @@ function parseLine(text: string): CassetteLine | string {
     const valid =
       typeof line.model === "string" && typeof line.capabilities === "object" && line.capabilities !== null;
     return valid ? (line as unknown as CapabilitiesLine) : "malformed capabilities line";
+  }
+  if (line.type === "score") {
+    const result = line.result as Record<string, unknown> | null | undefined;
+    const valid =
+      typeof line.key === "string" &&
+      typeof line.model === "string" &&
+      typeof line.prefix === "string" &&
+      typeof line.continuation === "string" &&
+      typeof result === "object" &&
+      result !== null &&
+      typeof result.logprob === "number" &&
+      Array.isArray(result.tokens);
+    return valid ? (line as unknown as ScoreLine) : "malformed score line";
   }
   return `unknown line type ${JSON.stringify(line.type)}`;
 }
