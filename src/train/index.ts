@@ -31,6 +31,7 @@ export {
   normaliseText,
   parseTrainingRecords,
   type RefusedInstruction,
+  repairDescription,
   TestTextGuard,
   type TrainingSet,
   textHash,

@@ -213,8 +213,28 @@ function goldCall(line: string, repairs: string[]): GoldCall | undefined {
   }
   const parsed = parseCall(request);
   if (!parsed.ok) return undefined;
-  const output = parsePyLiteral(resultText);
+  let output = parsePyLiteral(resultText);
+  if (!output.ok && parsed.call.name === "ToolSearcher") {
+    const repaired = repairDescription(resultText);
+    const again = parsePyLiteral(repaired);
+    if (again.ok) {
+      output = again;
+      repairs.push(`${resultText.slice(0, 80)} → a readable API description`);
+    }
+  }
   return { name: parsed.call.name, request, output: output.ok ? output.value : resultText };
+}
+
+/**
+ * Two slips of the data's ToolSearcher results that stop them reading as Python literals (34 result lines of
+ * lv3-train.json): a bare type name (`'type': str`) and an apostrophe inside a word of a single-quoted description
+ * (`the user's budget`). Repaired, the description a search returned is one the agent can be shown and the
+ * prefilter can check calls against. Only results that do not parse are repaired.
+ */
+export function repairDescription(text: string): string {
+  return text
+    .replace(/('type':\s*)(str|int|float|bool|list|dict|datetime|date|tuple)\b(?!['"])/g, "$1'$2'")
+    .replace(/(\w)'(\w)/g, "$1\\'$2");
 }
 
 function chainKey(chain: GoldChain): string {

@@ -52,7 +52,8 @@ export const ApiSchemaSchema = z.object({
   name: z.string().min(1),
   description: z.string(),
   input_parameters: z.record(z.string(), ParamSchema),
-  output_parameters: z.record(z.string(), ParamSchema),
+  // Some lv3 search results describe no outputs at all (MedicalRecordSharing): none, not an unreadable schema.
+  output_parameters: z.record(z.string(), ParamSchema).default({}),
 });
 export type ApiSchema = z.infer<typeof ApiSchemaSchema>;
 
