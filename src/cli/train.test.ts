@@ -106,6 +106,9 @@ describe("bayesact train apibank", () => {
       const prompts = server.requests.map((q) => JSON.stringify(q.body ?? ""));
       expect(prompts.some((p) => p.includes("The call: API-Request: ["))).toBe(true);
       expect(readFileSync(join(out, "report.html"), "utf8")).toContain("results simulated");
+      expect(r.stderr.join("\n")).toMatch(
+        /iteration 0: 24 rollouts, \d+ policy calls, \d+ API results simulated \(0 unusable\)/,
+      );
     } finally {
       await server.close();
     }

@@ -321,7 +321,11 @@ export async function runTrainLoop(
           stops: count(rows.map((r) => r.stop)),
           ...simulatedCounts(rows.map((r) => r.trajectory)),
         };
-        log(`iteration ${it}: ${stats.trajectories} rollouts, ${stats.policyCalls} policy calls`);
+        const simulated =
+          simulatorModel === undefined
+            ? ""
+            : `, ${stats.simulatedResults} API results simulated (${stats.simulatorErrors} unusable)`;
+        log(`iteration ${it}: ${stats.trajectories} rollouts, ${stats.policyCalls} policy calls${simulated}`);
         return stats;
       });
 
