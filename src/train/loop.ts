@@ -2,7 +2,8 @@
  * The self-training loop (spec §1.3; issue 6): for each iteration,
  *
  *   evaluate   π_it on API-Bank (iteration 0 is the base model)
- *   rollout    K trajectories per instruction with π_it in the rollout environment (the replay simulator)
+ *   rollout    K trajectories per instruction with π_it in the rollout environment (the replay simulator, or
+ *              an LLM simulating the calls it has no record of: `executor`)
  *   critic     the rule prefilter, then the critic (exact twin, an LLM with a rubric, prefilter only, or none);
  *              the exact twin's verdict is recorded beside it as the ground truth for precision / recall
  *   dataset    keep ≥ threshold, ≤ k per instruction; S ← S ∪ S_it; export S in the three formats
@@ -192,288 +193,284 @@ export async function runTrainLoop(
     throw new UserError("no training instruction has a gold chain", { category: "bad_data" });
   const byId = new Map(instructions.map((i) => [i.id, i]));
   const replay = new ReplaySimulator(set.instructions);
-  const simulatorModel = config.executor === "replay" ? undefined : open(config.executor);
-  const environment =
-    simulatorModel === undefined
-      ? replay
-      : new LlmSimulator(replay, simulatorModel, signal === undefined ? {} : { signal });
-  try {
-    const data = config.evalLevels.length > 0 ? loadApiBank(config.dataDir) : undefined;
-    if (store.model(0) === undefined) store.putModel(0, config.model, { base: true });
+  const data = config.evalLevels.length > 0 ? loadApiBank(config.dataDir) : undefined;
+  if (store.model(0) === undefined) store.putModel(0, config.model, { base: true });
 
-    const stage = async <T>(it: number, name: Stage, run: () => Promise<T>): Promise<T> => {
-      const done = store.stage(it, name);
-      if (done !== undefined) return done as T;
-      signal?.throwIfAborted();
-      const started = performance.now();
-      const result = await run();
-      store.finishStage(it, name, result, performance.now() - started);
-      return result;
-    };
+  const stage = async <T>(it: number, name: Stage, run: () => Promise<T>): Promise<T> => {
+    const done = store.stage(it, name);
+    if (done !== undefined) return done as T;
+    signal?.throwIfAborted();
+    const started = performance.now();
+    const result = await run();
+    store.finishStage(it, name, result, performance.now() - started);
+    return result;
+  };
 
-    const iterations: IterationSummary[] = [];
-    for (let it = 0; it <= config.iterations; it++) {
-      const spec = store.model(it)?.spec;
-      if (spec === undefined) throw new Error(`iteration ${it} has no model`);
-      const evaluation = await stage(it, "evaluate", async () => {
-        const out: Record<string, EvalHeadline> = {};
-        if (!data) return out;
-        const model = open(spec);
-        try {
-          for (const level of config.evalLevels) {
-            const world = new ApiBankWorld(data, { level, retriever: (l) => new Bm25Retriever(l.documents) });
-            let points = levelPoints(data, level);
-            if (config.evalLimit !== null) points = points.slice(0, config.evalLimit);
-            const judge = new Judge(world, { state: "dialogue", reference: "executed", seed: config.seed });
-            const records = await evaluatePoints(judge, points, llmPredictor(model), {
-              concurrency: config.concurrency,
-              ...(signal === undefined ? {} : { signal }),
-            });
-            const summary: ApiBankSummary = summarizeEvaluation(level, spec, records, {
-              state: "dialogue",
-              reference: "executed",
-              icl: false,
-              retriever: world.retriever.kind,
-              level3Samples: data.level3.samples.length,
-            });
-            writeFileSync(
-              join(itDir(dir, it), `eval-level-${level}.jsonl`),
-              records
-                .map(
-                  (r) =>
-                    `${JSON.stringify({ ...r.ref, pred: r.answer, correct: r.call?.correct ?? null })}\n`,
-                )
-                .join(""),
-            );
-            store.putEvaluation(it, level, summary);
-            out[String(level)] = {
-              points: summary.points,
-              call_correct: summary.call_correct,
-              call_accuracy: summary.call_accuracy,
-              rouge_l: summary.rouge_l,
-              errors: summary.errors,
-            };
-            log(
-              `iteration ${it}: level ${level} API calls ${summary.call_correct}/${summary.points} (${(100 * summary.call_accuracy).toFixed(2)}%)`,
-            );
-          }
-        } finally {
-          await model.close?.();
+  const iterations: IterationSummary[] = [];
+  for (let it = 0; it <= config.iterations; it++) {
+    const spec = store.model(it)?.spec;
+    if (spec === undefined) throw new Error(`iteration ${it} has no model`);
+    const evaluation = await stage(it, "evaluate", async () => {
+      const out: Record<string, EvalHeadline> = {};
+      if (!data) return out;
+      const model = open(spec);
+      try {
+        for (const level of config.evalLevels) {
+          const world = new ApiBankWorld(data, { level, retriever: (l) => new Bm25Retriever(l.documents) });
+          let points = levelPoints(data, level);
+          if (config.evalLimit !== null) points = points.slice(0, config.evalLimit);
+          const judge = new Judge(world, { state: "dialogue", reference: "executed", seed: config.seed });
+          const records = await evaluatePoints(judge, points, llmPredictor(model), {
+            concurrency: config.concurrency,
+            ...(signal === undefined ? {} : { signal }),
+          });
+          const summary: ApiBankSummary = summarizeEvaluation(level, spec, records, {
+            state: "dialogue",
+            reference: "executed",
+            icl: false,
+            retriever: world.retriever.kind,
+            level3Samples: data.level3.samples.length,
+          });
+          writeFileSync(
+            join(itDir(dir, it), `eval-level-${level}.jsonl`),
+            records
+              .map(
+                (r) => `${JSON.stringify({ ...r.ref, pred: r.answer, correct: r.call?.correct ?? null })}\n`,
+              )
+              .join(""),
+          );
+          store.putEvaluation(it, level, summary);
+          out[String(level)] = {
+            points: summary.points,
+            call_correct: summary.call_correct,
+            call_accuracy: summary.call_accuracy,
+            rouge_l: summary.rouge_l,
+            errors: summary.errors,
+          };
+          log(
+            `iteration ${it}: level ${level} API calls ${summary.call_correct}/${summary.points} (${(100 * summary.call_accuracy).toFixed(2)}%)`,
+          );
         }
-        return out;
-      });
-      if (it === config.iterations) {
-        iterations.push({ iteration: it, model: spec, evaluation });
-        break;
+      } finally {
+        await model.close?.();
       }
-
-      const rollouts = await stage(it, "rollout", async (): Promise<RolloutStats> => {
-        const model = open(spec);
-        try {
-          const done = new Set(store.trajectories(it).map((r) => `${r.instruction}#${r.sample}`));
-          const total = instructions.length * config.samples;
-          if (done.size > 0)
-            log(`iteration ${it}: ${done.size} rollouts already recorded, ${total - done.size} to go`);
-          let finished = done.size;
-          let lastLog = performance.now();
-          await rolloutMany(
-            llmPolicy(model, { temperature: config.temperature }),
-            instructions,
-            config.samples,
-            environment,
-            {
-              rng: new Rng(`train:${config.seed}:it${it}`),
-              maxSteps: config.maxSteps,
-              concurrency: config.concurrency,
-              ...(signal === undefined ? {} : { signal }),
-              skip: (instruction, sample) => done.has(`${instruction.id}#${sample}`),
-              onResult: (r, instruction) => {
-                store.putTrajectory({
-                  iteration: it,
-                  instruction: instruction.id,
-                  sample: r.sampleIndex,
-                  stop: r.stop,
-                  policyCalls: r.policyCalls,
-                  inputTokens: r.usage.inputTokens,
-                  outputTokens: r.usage.outputTokens,
-                  trajectory: r.trajectory,
-                });
-                finished++;
-                if (performance.now() - lastLog > 5000) {
-                  lastLog = performance.now();
-                  log(`iteration ${it}: ${finished}/${total} rollouts`);
-                }
-              },
-            },
-          );
-        } finally {
-          await model.close?.();
-        }
-        const rows = store.trajectories(it);
-        const stats: RolloutStats = {
-          trajectories: rows.length,
-          instructions: new Set(rows.map((r) => r.instruction)).size,
-          policyCalls: rows.reduce((s, r) => s + r.policyCalls, 0),
-          inputTokens: rows.reduce((s, r) => s + r.inputTokens, 0),
-          outputTokens: rows.reduce((s, r) => s + r.outputTokens, 0),
-          meanSteps:
-            rows.length === 0 ? 0 : rows.reduce((s, r) => s + agentSteps(r.trajectory), 0) / rows.length,
-          stops: count(rows.map((r) => r.stop)),
-          ...simulatedCounts(rows.map((r) => r.trajectory)),
-        };
-        const simulated =
-          simulatorModel === undefined
-            ? ""
-            : `, ${stats.simulatedResults} API results simulated (${stats.simulatorErrors} unusable)`;
-        log(`iteration ${it}: ${stats.trajectories} rollouts, ${stats.policyCalls} policy calls${simulated}`);
-        return stats;
-      });
-
-      const critic = await stage(it, "critic", async (): Promise<CriticStats> => {
-        const rows = store.trajectories(it);
-        const judge = criticJudge(config.critic, signal);
-        const verdicts: (Omit<VerdictRow, "kept"> & { trajectory: Trajectory })[] = [];
-        try {
-          for (const r of rows) {
-            signal?.throwIfAborted();
-            const instruction = byId.get(r.instruction);
-            if (!instruction) continue;
-            const pf = prefilter(instruction, r.trajectory);
-            const truth = exactTwinCritic(instruction, r.trajectory).score;
-            let verdict: CriticVerdict;
-            if (config.critic === "none") verdict = { score: 10, reason: "no filter" };
-            else if (!pf.ok) verdict = { score: 0, reason: `prefilter: ${pf.message}` };
-            else verdict = await judge.judge(instruction, r.trajectory);
-            verdicts.push({
-              iteration: it,
-              instruction: r.instruction,
-              sample: r.sample,
-              prefilterOk: pf.ok,
-              prefilterReason: pf.ok ? null : pf.reason,
-              score: verdict.score,
-              reason: verdict.reason,
-              error: verdict.error ?? null,
-              truth,
-              trajectory: r.trajectory,
-            });
-          }
-        } finally {
-          await judge.close();
-        }
-        const kept = new Set(
-          selectTrajectories(verdicts, {
-            threshold: config.threshold,
-            perInstruction: config.perInstruction,
-          }).map((v) => `${v.instruction}#${v.sample}`),
-        );
-        store.putVerdicts(
-          it,
-          verdicts.map(({ trajectory: _t, ...v }) => ({
-            ...v,
-            kept: kept.has(`${v.instruction}#${v.sample}`),
-          })),
-        );
-        const accepted = verdicts.filter((v) => v.score >= config.threshold);
-        const stats: CriticStats = {
-          judged: verdicts.length,
-          prefilterPassed: verdicts.filter((v) => v.prefilterOk).length,
-          prefilterReasons: count(
-            verdicts.flatMap((v) => (v.prefilterReason === null ? [] : [v.prefilterReason])),
-          ),
-          accepted: accepted.length,
-          truthAccepted: verdicts.filter((v) => v.truth >= config.threshold).length,
-          kept: kept.size,
-          keptInstructions: new Set([...kept].map((k) => k.split("#")[0])).size,
-          acceptanceRate: verdicts.length === 0 ? 0 : accepted.length / verdicts.length,
-          unparseable: verdicts.filter((v) => v.error === "unparseable_verdict").length,
-          agreement: criticAgreement(
-            verdicts.map((v) => ({
-              accepted: v.score >= config.threshold,
-              reference: v.truth >= config.threshold,
-            })),
-          ),
-          prefilterAgreement: criticAgreement(
-            verdicts.map((v) => ({ accepted: v.prefilterOk, reference: v.truth >= config.threshold })),
-          ),
-        };
-        log(
-          `iteration ${it}: prefilter passed ${stats.prefilterPassed}/${stats.judged}, critic accepted ${stats.accepted}, kept ${stats.kept} (${stats.keptInstructions} instructions)`,
-        );
-        return stats;
-      });
-
-      const dataset = await stage(it, "dataset", async (): Promise<DatasetStats> => {
-        // S ← S ∪ S_it (from base), or S_it alone when continuing from π_it.
-        const first = config.from === "base" ? 0 : it;
-        const kept = new Map<string, Trajectory>();
-        for (let j = first; j <= it; j++) {
-          const trajectories = new Map(
-            store.trajectories(j).map((r) => [`${r.instruction}#${r.sample}`, r.trajectory]),
-          );
-          for (const v of store.verdicts(j)) {
-            const t = trajectories.get(`${v.instruction}#${v.sample}`);
-            if (v.kept && t) kept.set(JSON.stringify(t), t);
-          }
-        }
-        const list = [...kept.values()];
-        const d = itDir(dir, it);
-        const files = {} as Record<"openai" | "trl" | "apibank", { path: string; sha256: string }>;
-        let samples = 0;
-        for (const format of ["openai", "trl", "apibank"] as const) {
-          const records = exportRecords(format, set, list);
-          if (format === "apibank") samples = records.length;
-          const path = join(d, `dataset.${format}.jsonl`);
-          writeFileSync(path, toJsonl(records));
-          files[format] = { path, sha256: sha256File(path) };
-        }
-        return {
-          trajectories: list.length,
-          instructions: new Set(list.map((t) => t.instructionId)).size,
-          samples,
-          files,
-        };
-      });
-
-      const train = await stage(it, "train", async () => {
-        const baseModel = config.from === "base" ? config.model : spec;
-        const outputDir = join(itDir(dir, it), "train");
-        mkdirSync(outputDir, { recursive: true });
-        log(
-          `iteration ${it}: training on ${dataset.trajectories} trajectories (${dataset.samples} agent turns) with ${ctx.trainer.spec}`,
-        );
-        const outcome = await ctx.trainer.train({
-          iteration: it,
-          dataset: {
-            openai: resolve(dataset.files.openai.path),
-            trl: resolve(dataset.files.trl.path),
-            apibank: resolve(dataset.files.apibank.path),
-            trajectories: dataset.trajectories,
-            samples: dataset.samples,
-          },
-          baseModel,
-          outputDir: resolve(outputDir),
-          ...(signal === undefined ? {} : { signal }),
-          log,
-        });
-        store.putModel(it + 1, outcome.model, outcome.details);
-        return { model: outcome.model, details: outcome.details };
-      });
-      iterations.push({ iteration: it, model: spec, evaluation, rollouts, critic, dataset, train });
+      return out;
+    });
+    if (it === config.iterations) {
+      iterations.push({ iteration: it, model: spec, evaluation });
+      break;
     }
-    return {
-      kind: "train",
-      benchmark: "apibank",
-      config,
-      instructions: {
-        used: instructions.length,
-        available: set.instructions.length,
-        refused: set.refused.length,
-      },
-      iterations,
-    };
-  } finally {
-    await simulatorModel?.close?.();
+
+    const rollouts = await stage(it, "rollout", async (): Promise<RolloutStats> => {
+      const model = open(spec);
+      const simulator = config.executor === "replay" ? undefined : open(config.executor);
+      const environment =
+        simulator === undefined
+          ? replay
+          : new LlmSimulator(replay, simulator, signal === undefined ? {} : { signal });
+      try {
+        const done = new Set(store.trajectories(it).map((r) => `${r.instruction}#${r.sample}`));
+        const total = instructions.length * config.samples;
+        if (done.size > 0)
+          log(`iteration ${it}: ${done.size} rollouts already recorded, ${total - done.size} to go`);
+        let finished = done.size;
+        let lastLog = performance.now();
+        await rolloutMany(
+          llmPolicy(model, { temperature: config.temperature }),
+          instructions,
+          config.samples,
+          environment,
+          {
+            rng: new Rng(`train:${config.seed}:it${it}`),
+            maxSteps: config.maxSteps,
+            concurrency: config.concurrency,
+            ...(signal === undefined ? {} : { signal }),
+            skip: (instruction, sample) => done.has(`${instruction.id}#${sample}`),
+            onResult: (r, instruction) => {
+              store.putTrajectory({
+                iteration: it,
+                instruction: instruction.id,
+                sample: r.sampleIndex,
+                stop: r.stop,
+                policyCalls: r.policyCalls,
+                inputTokens: r.usage.inputTokens,
+                outputTokens: r.usage.outputTokens,
+                trajectory: r.trajectory,
+              });
+              finished++;
+              if (performance.now() - lastLog > 5000) {
+                lastLog = performance.now();
+                log(`iteration ${it}: ${finished}/${total} rollouts`);
+              }
+            },
+          },
+        );
+      } finally {
+        await model.close?.();
+        await simulator?.close?.();
+      }
+      const rows = store.trajectories(it);
+      const stats: RolloutStats = {
+        trajectories: rows.length,
+        instructions: new Set(rows.map((r) => r.instruction)).size,
+        policyCalls: rows.reduce((s, r) => s + r.policyCalls, 0),
+        inputTokens: rows.reduce((s, r) => s + r.inputTokens, 0),
+        outputTokens: rows.reduce((s, r) => s + r.outputTokens, 0),
+        meanSteps:
+          rows.length === 0 ? 0 : rows.reduce((s, r) => s + agentSteps(r.trajectory), 0) / rows.length,
+        stops: count(rows.map((r) => r.stop)),
+        ...simulatedCounts(rows.map((r) => r.trajectory)),
+      };
+      const simulated =
+        config.executor === "replay"
+          ? ""
+          : `, ${stats.simulatedResults} API results simulated (${stats.simulatorErrors} unusable)`;
+      log(`iteration ${it}: ${stats.trajectories} rollouts, ${stats.policyCalls} policy calls${simulated}`);
+      return stats;
+    });
+
+    const critic = await stage(it, "critic", async (): Promise<CriticStats> => {
+      const rows = store.trajectories(it);
+      const judge = criticJudge(config.critic, signal);
+      const verdicts: (Omit<VerdictRow, "kept"> & { trajectory: Trajectory })[] = [];
+      try {
+        for (const r of rows) {
+          signal?.throwIfAborted();
+          const instruction = byId.get(r.instruction);
+          if (!instruction) continue;
+          const pf = prefilter(instruction, r.trajectory);
+          const truth = exactTwinCritic(instruction, r.trajectory).score;
+          let verdict: CriticVerdict;
+          if (config.critic === "none") verdict = { score: 10, reason: "no filter" };
+          else if (!pf.ok) verdict = { score: 0, reason: `prefilter: ${pf.message}` };
+          else verdict = await judge.judge(instruction, r.trajectory);
+          verdicts.push({
+            iteration: it,
+            instruction: r.instruction,
+            sample: r.sample,
+            prefilterOk: pf.ok,
+            prefilterReason: pf.ok ? null : pf.reason,
+            score: verdict.score,
+            reason: verdict.reason,
+            error: verdict.error ?? null,
+            truth,
+            trajectory: r.trajectory,
+          });
+        }
+      } finally {
+        await judge.close();
+      }
+      const kept = new Set(
+        selectTrajectories(verdicts, {
+          threshold: config.threshold,
+          perInstruction: config.perInstruction,
+        }).map((v) => `${v.instruction}#${v.sample}`),
+      );
+      store.putVerdicts(
+        it,
+        verdicts.map(({ trajectory: _t, ...v }) => ({
+          ...v,
+          kept: kept.has(`${v.instruction}#${v.sample}`),
+        })),
+      );
+      const accepted = verdicts.filter((v) => v.score >= config.threshold);
+      const stats: CriticStats = {
+        judged: verdicts.length,
+        prefilterPassed: verdicts.filter((v) => v.prefilterOk).length,
+        prefilterReasons: count(
+          verdicts.flatMap((v) => (v.prefilterReason === null ? [] : [v.prefilterReason])),
+        ),
+        accepted: accepted.length,
+        truthAccepted: verdicts.filter((v) => v.truth >= config.threshold).length,
+        kept: kept.size,
+        keptInstructions: new Set([...kept].map((k) => k.split("#")[0])).size,
+        acceptanceRate: verdicts.length === 0 ? 0 : accepted.length / verdicts.length,
+        unparseable: verdicts.filter((v) => v.error === "unparseable_verdict").length,
+        agreement: criticAgreement(
+          verdicts.map((v) => ({
+            accepted: v.score >= config.threshold,
+            reference: v.truth >= config.threshold,
+          })),
+        ),
+        prefilterAgreement: criticAgreement(
+          verdicts.map((v) => ({ accepted: v.prefilterOk, reference: v.truth >= config.threshold })),
+        ),
+      };
+      log(
+        `iteration ${it}: prefilter passed ${stats.prefilterPassed}/${stats.judged}, critic accepted ${stats.accepted}, kept ${stats.kept} (${stats.keptInstructions} instructions)`,
+      );
+      return stats;
+    });
+
+    const dataset = await stage(it, "dataset", async (): Promise<DatasetStats> => {
+      // S ← S ∪ S_it (from base), or S_it alone when continuing from π_it.
+      const first = config.from === "base" ? 0 : it;
+      const kept = new Map<string, Trajectory>();
+      for (let j = first; j <= it; j++) {
+        const trajectories = new Map(
+          store.trajectories(j).map((r) => [`${r.instruction}#${r.sample}`, r.trajectory]),
+        );
+        for (const v of store.verdicts(j)) {
+          const t = trajectories.get(`${v.instruction}#${v.sample}`);
+          if (v.kept && t) kept.set(JSON.stringify(t), t);
+        }
+      }
+      const list = [...kept.values()];
+      const d = itDir(dir, it);
+      const files = {} as Record<"openai" | "trl" | "apibank", { path: string; sha256: string }>;
+      let samples = 0;
+      for (const format of ["openai", "trl", "apibank"] as const) {
+        const records = exportRecords(format, set, list);
+        if (format === "apibank") samples = records.length;
+        const path = join(d, `dataset.${format}.jsonl`);
+        writeFileSync(path, toJsonl(records));
+        files[format] = { path, sha256: sha256File(path) };
+      }
+      return {
+        trajectories: list.length,
+        instructions: new Set(list.map((t) => t.instructionId)).size,
+        samples,
+        files,
+      };
+    });
+
+    const train = await stage(it, "train", async () => {
+      const baseModel = config.from === "base" ? config.model : spec;
+      const outputDir = join(itDir(dir, it), "train");
+      mkdirSync(outputDir, { recursive: true });
+      log(
+        `iteration ${it}: training on ${dataset.trajectories} trajectories (${dataset.samples} agent turns) with ${ctx.trainer.spec}`,
+      );
+      const outcome = await ctx.trainer.train({
+        iteration: it,
+        dataset: {
+          openai: resolve(dataset.files.openai.path),
+          trl: resolve(dataset.files.trl.path),
+          apibank: resolve(dataset.files.apibank.path),
+          trajectories: dataset.trajectories,
+          samples: dataset.samples,
+        },
+        baseModel,
+        outputDir: resolve(outputDir),
+        ...(signal === undefined ? {} : { signal }),
+        log,
+      });
+      store.putModel(it + 1, outcome.model, outcome.details);
+      return { model: outcome.model, details: outcome.details };
+    });
+    iterations.push({ iteration: it, model: spec, evaluation, rollouts, critic, dataset, train });
   }
+  return {
+    kind: "train",
+    benchmark: "apibank",
+    config,
+    instructions: {
+      used: instructions.length,
+      available: set.instructions.length,
+      refused: set.refused.length,
+    },
+    iterations,
+  };
 }
 
 /** The configured critic after the prefilter: the exact twin, an LLM with the rubric, or the prefilter alone. */
