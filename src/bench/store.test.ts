@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { UserError } from "../core/errors.ts";
+import { userError } from "../core/testing.ts";
 import { RUN_DB, RunStore } from "./store.ts";
 import type { EpisodeRecord } from "./types.ts";
 
@@ -32,16 +32,6 @@ function done(id: string, index: number, extra: Partial<EpisodeRecord> = {}): Ep
     wallMs: 3,
     ...extra,
   };
-}
-
-function userError(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
 }
 
 describe("RunStore", () => {

@@ -3,21 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RUN_DB, RunStore } from "../bench/store.ts";
-import { UserError } from "../core/errors.ts";
+import { userError } from "../core/testing.ts";
 import { TrainStore } from "./store.ts";
 
 const root = mkdtempSync(join(tmpdir(), "bayesact-train-store-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function userError(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error("no error thrown");
-}
 
 describe("the self-training store", () => {
   it("reopens what it wrote; refuses a second run in the same folder", () => {

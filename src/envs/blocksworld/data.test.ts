@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { UserError } from "../../core/errors.ts";
+import { userError } from "../../core/testing.ts";
 import { blocksworldDir, loadBlocksWorld, loadPddlFolder, loadStepSplit } from "./data.ts";
 import { DATA_DIR, requireData } from "./testing/data.ts";
 
@@ -10,16 +10,6 @@ const DATA = requireData();
 const BW = blocksworldDir(DATA);
 const tmp = mkdtempSync(join(tmpdir(), "bayesact-bw-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function userError(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error("expected a UserError");
-}
 
 /** A scratch data root with the real domain and config and the given step file. */
 function scratchRoot(name: string, stepFile: string): string {
