@@ -65,6 +65,7 @@ const RunConfigSchema = z.strictObject({
   llmConcurrency: z.number().int().positive().optional(),
   maxSteps: z.number().int().positive(),
   budgetUsd: z.number().positive().optional(),
+  llmTimeoutMs: z.number().positive().optional(),
   prices: z.record(z.string(), Price),
   cache: z.strictObject({ path: z.string(), mode: z.enum(["read-write", "cache-only", "off"]) }),
   dataDir: z.string(),

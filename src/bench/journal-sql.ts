@@ -35,8 +35,8 @@ export class BatchWriter {
     );
     this.insertDone = db.prepare(
       `INSERT OR REPLACE INTO episodes (id, idx, instance, seed, status, success, total_return, steps, end_reason,
-        llm_calls, input_tokens, output_tokens, cost_usd, cache_hits, wall_ms, curves)
-        VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        llm_calls, input_tokens, output_tokens, cost_usd, cache_hits, wall_ms, curves, retries, retry_wait_ms, timeouts)
+        VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertStep = db.prepare(
       `INSERT INTO steps (episode_id, t, observation, action, reward, feedback, done, next_observation, info)
@@ -44,7 +44,8 @@ export class BatchWriter {
     );
     this.insertCall = db.prepare(
       `INSERT INTO llm_calls (episode_id, seq, t, request_hash, model, messages, responses, input_tokens, output_tokens,
-        latency_ms, cost_usd, cache_hits, samples, ok, error_category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        latency_ms, cost_usd, cache_hits, samples, ok, error_category, retries, retry_wait_ms, timeouts)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertTree = db.prepare("INSERT INTO trees (episode_id, t, chosen, nodes) VALUES (?, ?, ?, ?)");
   }
@@ -95,6 +96,9 @@ export class BatchWriter {
         c.samples,
         c.ok ? 1 : 0,
         c.errorCategory ?? null,
+        c.retries,
+        c.retryWaitMs,
+        c.timeouts,
       );
     }
     // One row per tree, its nodes as a JSON array (query them with json_each): ten times fewer rows than a
@@ -120,6 +124,9 @@ export class BatchWriter {
         r.cacheHits,
         r.wallMs,
         r.curves === undefined ? null : JSON.stringify(r.curves),
+        r.retries,
+        r.retryWaitMs,
+        r.timeouts,
       );
     }
   }

@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { LlmError } from "../llm/errors.ts";
+import { LlmCache, withCache } from "../llm/middleware/cache.ts";
+import { withRetry } from "../llm/middleware/retry.ts";
+import { UsageMeter, withBudget, withUsage } from "../llm/middleware/usage.ts";
 import { MockLanguageModel } from "../llm/testing/mock.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { type EpisodeLlmTally, withJournal } from "./journal.ts";
@@ -20,7 +24,16 @@ describe("withJournal", () => {
       }),
     };
     const records: LlmCallRecord[] = [];
-    const tally: EpisodeLlmTally = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, cacheHits: 0 };
+    const tally: EpisodeLlmTally = {
+      calls: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      cacheHits: 0,
+      retries: 0,
+      retryWaitMs: 0,
+      timeouts: 0,
+    };
     let step = 0;
     const model = withJournal(scoring, {
       episodeId: "e#1",
@@ -40,5 +53,59 @@ describe("withJournal", () => {
     expect(records[1]?.messages[0]).toEqual({ role: "score:prefix", content: "prefix" });
     expect(records[1]?.responses[0]).toContain("log-likelihood -1.5, 3 tokens scored");
     expect(tally.calls).toBe(2);
+  });
+});
+
+const emptyTally = (): EpisodeLlmTally => ({
+  calls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  costUsd: 0,
+  cacheHits: 0,
+  retries: 0,
+  retryWaitMs: 0,
+  timeouts: 0,
+});
+
+describe("withJournal: attempts", () => {
+  it("journals each call's retries, retry wait and timeouts through usage → cache → budget → retry", async () => {
+    // Prompt "flaky" times out once and then answers; "down" fails with a 503 on every attempt.
+    let flakyCalls = 0;
+    const mock = new MockLanguageModel({
+      respond: (request) => {
+        const text = request.messages.at(-1)?.content;
+        if (text === "down") return new LlmError("server", "HTTP 503");
+        if (text === "flaky" && flakyCalls++ === 0) return new LlmError("timeout", "deadline");
+        return "fine";
+      },
+    });
+    const cache = new LlmCache(":memory:");
+    try {
+      const retrying = withRetry(mock, { sleep: async () => {}, random: () => 0.5, maxRetries: 2 });
+      const budgeted = withBudget(retrying, { maxUsd: 1, prices: {} });
+      const stack = withUsage(withCache(budgeted, { cache }), new UsageMeter());
+      const records: LlmCallRecord[] = [];
+      const tally = emptyTally();
+      const model = withJournal(stack, {
+        episodeId: "e#1",
+        step: () => 0,
+        prices: {},
+        record: (c) => records.push(c),
+        tally,
+      });
+      await model.generate({ messages: [{ role: "user", content: "flaky" }] });
+      await model.generate({ messages: [{ role: "user", content: "flaky" }] }); // a cache hit
+      await expect(model.generate({ messages: [{ role: "user", content: "down" }] })).rejects.toMatchObject({
+        category: "server",
+      });
+      expect(records.map((r) => [r.ok, r.retries, r.retryWaitMs, r.timeouts])).toEqual([
+        [true, 1, 250, 1],
+        [true, 0, 0, 0],
+        [false, 2, 250 + 500, 0],
+      ]);
+      expect(tally).toMatchObject({ calls: 3, retries: 3, retryWaitMs: 1000, timeouts: 1 });
+    } finally {
+      cache.close();
+    }
   });
 });

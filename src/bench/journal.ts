@@ -1,8 +1,8 @@
 import { requestKey } from "../llm/canonical.ts";
-import { toLlmError } from "../llm/errors.ts";
+import { toLlmError, ZERO_ATTEMPTS } from "../llm/errors.ts";
 import { costOf, type PriceTable, priceFor } from "../llm/middleware/usage.ts";
 import { wrapGenerate } from "../llm/middleware/wrap.ts";
-import type { LanguageModel } from "../llm/types.ts";
+import type { Attempts, LanguageModel } from "../llm/types.ts";
 import type { LlmCallRecord } from "./types.ts";
 
 /** Per-episode LLM accounting, filled by `withJournal`. */
@@ -12,11 +12,24 @@ export interface EpisodeLlmTally {
   outputTokens: number;
   costUsd: number;
   cacheHits: number;
+  /** Retried attempts, the time waited before them, and attempts that timed out (from each call's `attempts`). */
+  retries: number;
+  retryWaitMs: number;
+  timeouts: number;
+}
+
+/** Add a call's attempts to the episode's tally; what is journaled per call. */
+function countAttempts(tally: EpisodeLlmTally, attempts: Attempts | undefined) {
+  const a = attempts ?? ZERO_ATTEMPTS;
+  tally.retries += a.retries;
+  tally.retryWaitMs += a.retryWaitMs;
+  tally.timeouts += a.timeouts;
+  return { retries: a.retries, retryWaitMs: a.retryWaitMs, timeouts: a.timeouts };
 }
 
 /**
- * Record every call an episode's agent makes: the request (messages), the responses, tokens, latency, cost and
- * cache hits, tagged with the episode and the step during which it happened. Wraps the run's shared model stack
+ * Record every call an episode's agent makes: the request (messages), the responses, tokens, latency, cost,
+ * cache hits and the attempts it took (retries, retry waits, timeouts), tagged with the episode and the step during which it happened. Wraps the run's shared model stack
  * once per episode, so concurrent episodes are attributed correctly.
  */
 export function withJournal(
@@ -62,6 +75,7 @@ export function withJournal(
         latencyMs: result.latencyMs,
         costUsd,
         cacheHits: result.cacheHits ?? 0,
+        ...countAttempts(tally, result.attempts),
         ok: true,
       });
       return result;
@@ -82,6 +96,7 @@ export function withJournal(
         latencyMs: performance.now() - started,
         costUsd,
         cacheHits: 0,
+        ...countAttempts(tally, error.attempts),
         ok: false,
         errorCategory: error.category,
       });
@@ -108,6 +123,10 @@ export function withJournal(
         outputTokens: 0,
         costUsd: 0,
         cacheHits: 0,
+        // Scoring is local and not retried.
+        retries: 0,
+        retryWaitMs: 0,
+        timeouts: 0,
       };
       try {
         const result = await score.call(model, prefix, continuation, o);

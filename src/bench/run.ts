@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Emitter } from "../core/events.ts";
+import { redactUrlCredentials, restoreCredentials } from "../core/redact.ts";
 import { createModel } from "../llm/create.ts";
 import { LlmCache } from "../llm/middleware/cache.ts";
 import { UsageMeter } from "../llm/middleware/usage.ts";
@@ -28,6 +29,8 @@ export interface NewRun {
   llmConcurrency?: number;
   maxSteps?: number;
   budgetUsd?: number;
+  /** Per-attempt timeout of every model call, in ms (default: the provider's, 60 s). */
+  llmTimeoutMs?: number;
   prices?: RunConfig["prices"];
   cache?: RunConfig["cache"];
   dataDir: string;
@@ -41,6 +44,11 @@ export interface RunContext {
   events?: Emitter<RunEvents>;
   /** Usage meter for progress display (a fresh one when absent). */
   meter?: UsageMeter;
+  /**
+   * `resume` only: model specs with the URL credentials the run folder does not keep (`bayesact resume DIR
+   * --model SPEC`); the one that redacts to the run's stored spec is used.
+   */
+  models?: readonly string[];
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -98,7 +106,8 @@ export function resolveConfig(o: NewRun): RunConfig {
   return {
     env: env.name,
     agent: agent.name,
-    model,
+    // What the run folder keeps: credentials in a URL never reach a file (`startRun` connects with `o.model`).
+    model: redactUrlCredentials(model),
     split,
     instances: ids,
     seeds: [...o.seeds],
@@ -106,6 +115,7 @@ export function resolveConfig(o: NewRun): RunConfig {
     ...(o.llmConcurrency !== undefined ? { llmConcurrency: o.llmConcurrency } : {}),
     maxSteps: o.maxSteps ?? env.maxSteps,
     ...(o.budgetUsd !== undefined ? { budgetUsd: o.budgetUsd } : {}),
+    ...(o.llmTimeoutMs !== undefined ? { llmTimeoutMs: o.llmTimeoutMs } : {}),
     prices: o.prices ?? {},
     cache: o.cache ?? { path: resolve(".bayesact", "llm-cache.sqlite"), mode: "read-write" },
     dataDir: resolve(o.dataDir),
@@ -120,7 +130,13 @@ interface ModelStack {
 }
 
 /** The shared model stack of a run (none on the exact twins), probed once: an unreachable server stops here. */
-async function openModel(config: RunConfig, ctx: RunContext, meter: UsageMeter): Promise<ModelStack> {
+async function openModel(
+  config: RunConfig,
+  ctx: RunContext,
+  meter: UsageMeter,
+  /** The spec to connect with: `config.model` with its URL credentials, when it had some. */
+  spec: string,
+): Promise<ModelStack> {
   if (config.model === "exact" || config.model === "none") {
     return { model: undefined, capabilities: {}, close: async () => {} };
   }
@@ -129,11 +145,13 @@ async function openModel(config: RunConfig, ctx: RunContext, meter: UsageMeter):
     mkdirSync(dirname(config.cache.path), { recursive: true });
     cache = new LlmCache(config.cache.path);
   }
-  const model = createModel(config.model, {
+  const model = createModel(spec, {
     meter,
     prices: config.prices,
     rateLimit: { concurrency: config.llmConcurrency ?? 8 },
     ...(config.budgetUsd !== undefined ? { budgetUsd: config.budgetUsd } : {}),
+    // From the manifest, so a resumed run waits as long as the original; older manifests have none (60 s).
+    ...(config.llmTimeoutMs !== undefined ? { timeoutMs: config.llmTimeoutMs } : {}),
     ...(cache ? { cache: { cache, mode: config.cache.mode } } : {}),
     ...(ctx.env ? { env: ctx.env } : {}),
   });
@@ -172,7 +190,7 @@ export async function startRun(o: NewRun, ctx: RunContext = {}): Promise<RunOutc
   for (const file of env.instances(config.split, config.dataDir).dataFiles)
     dataFiles[file] = sha256File(file);
   const meter = ctx.meter ?? new UsageMeter(config.prices);
-  const stack = await openModel(config, ctx, meter);
+  const stack = await openModel(config, ctx, meter, o.model ?? config.model);
   try {
     const store = RunStore.create(dir, runId);
     const manifest: Manifest = {
@@ -196,7 +214,8 @@ export async function startRun(o: NewRun, ctx: RunContext = {}): Promise<RunOutc
 /** Continue an interrupted run with the config it was started with. */
 export async function resumeRun(dirArg: string, ctx: RunContext = {}): Promise<RunOutcome> {
   const dir = resolve(dirArg);
-  const store = RunStore.open(dir);
+  // Writing: a run journaled by an older schema is migrated before anything is added to it.
+  const store = RunStore.open(dir, { forWriting: true });
   let stack: ModelStack | undefined;
   try {
     const manifest = readManifest(dir);
@@ -218,7 +237,8 @@ export async function resumeRun(dirArg: string, ctx: RunContext = {}): Promise<R
         );
       }
     }
-    stack = await openModel(manifest.config, ctx, ctx.meter ?? new UsageMeter(manifest.config.prices));
+    const spec = restoreCredentials(manifest.config.model, ctx.models ?? [], `bayesact resume ${dir}`);
+    stack = await openModel(manifest.config, ctx, ctx.meter ?? new UsageMeter(manifest.config.prices), spec);
     return await execute(dir, manifest, store, stack, ctx);
   } finally {
     await stack?.close();

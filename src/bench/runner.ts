@@ -118,7 +118,16 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   };
 
   async function runOne(entry: GridEntry): Promise<void> {
-    const tally: EpisodeLlmTally = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, cacheHits: 0 };
+    const tally: EpisodeLlmTally = {
+      calls: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      cacheHits: 0,
+      retries: 0,
+      retryWaitMs: 0,
+      timeouts: 0,
+    };
     let t = 0;
     let lastFlush = performance.now();
     store.startEpisode(entry);
@@ -218,6 +227,9 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       outputTokens: tally.outputTokens,
       costUsd: tally.costUsd,
       cacheHits: tally.cacheHits,
+      retries: tally.retries,
+      retryWaitMs: tally.retryWaitMs,
+      timeouts: tally.timeouts,
       wallMs: performance.now() - episodeStarted,
       ...(env.curves ? { curves: env.curves(steps, success) } : {}),
     };

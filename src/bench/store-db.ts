@@ -42,6 +42,11 @@ export interface RunDbKind {
   readonly noun: string;
   /** For messages: who writes this kind ("bayesact", "bayesact train"). */
   readonly writer: string;
+  /**
+   * Older schema versions this bayesact still opens: version → the SQL that brings it to the next version. A file
+   * opened for writing is migrated in place; one opened for reading is left as it is (its reader fills defaults).
+   */
+  readonly migrations?: Readonly<Record<number, string>>;
 }
 
 function invalid(dir: string, kind: RunDbKind, why: string): UserError {
@@ -74,15 +79,25 @@ export function createRunDb(
   return db;
 }
 
+/** Can `version` be brought to `kind.schemaVersion` by its migrations? */
+function migratable(kind: RunDbKind, version: number): boolean {
+  if (!Number.isInteger(version) || version < 1 || version > kind.schemaVersion) return false;
+  for (let v = version; v < kind.schemaVersion; v++) if (kind.migrations?.[v] === undefined) return false;
+  return true;
+}
+
 /**
  * Open the run database in `dir`. The file is checked read-only first — `meta`, and whatever `probe` reads — so a
- * foreign or damaged file is reported in one line and left exactly as it was.
+ * foreign or damaged file is reported in one line and left exactly as it was. An older schema version that
+ * `kind.migrations` covers is accepted: with `migrate`, it is brought to the current version in one transaction;
+ * without, it is opened as it is and `schemaVersion` says which it is.
  */
 export function openRunDb(
   dir: string,
   kind: RunDbKind,
   probe: (db: DatabaseSync) => void = () => {},
-): { db: DatabaseSync; meta: ReadonlyMap<string, string> } {
+  options: { migrate?: boolean } = {},
+): { db: DatabaseSync; meta: ReadonlyMap<string, string>; schemaVersion: number } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(`no run folder at ${dir}`, { category: "bad_run" });
   }
@@ -95,7 +110,8 @@ export function openRunDb(
       const rows = check.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
       meta = new Map(rows.map((r) => [r.key, r.value]));
       if (meta.get("app") !== kind.app) throw invalid(dir, kind, `it was not written by ${kind.writer}`);
-      if (meta.get("schema_version") !== String(kind.schemaVersion)) {
+      const found = meta.get("schema_version");
+      if (found !== String(kind.schemaVersion) && !migratable(kind, Number(found))) {
         throw invalid(
           dir,
           kind,
@@ -116,5 +132,22 @@ export function openRunDb(
   }
   const db = new DatabaseSync(path);
   configureRunDb(db);
-  return { db, meta };
+  let schemaVersion = Number(meta.get("schema_version"));
+  if (options.migrate && schemaVersion < kind.schemaVersion) {
+    try {
+      transaction(db, () => {
+        for (let v = schemaVersion; v < kind.schemaVersion; v++) db.exec(kind.migrations?.[v] ?? "");
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(kind.schemaVersion));
+      });
+    } catch (error) {
+      db.close();
+      throw invalid(
+        dir,
+        kind,
+        `migrating schema version ${schemaVersion}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+      );
+    }
+    schemaVersion = kind.schemaVersion;
+  }
+  return { db, meta, schemaVersion };
 }

@@ -21,7 +21,8 @@ import type { EpisodeRecord, LlmCallRecord, StepRecord, TreeRecord } from "./typ
 export { RUN_DB };
 
 const APP = "bayesact-run";
-const SCHEMA_VERSION = 1;
+/** 2 added the attempt columns (`retries`, `retry_wait_ms`, `timeouts`) to `llm_calls` and `episodes`. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +31,7 @@ CREATE TABLE episodes (
   status TEXT NOT NULL CHECK (status IN ('running', 'done')),
   success INTEGER, total_return REAL, steps INTEGER, end_reason TEXT,
   llm_calls INTEGER, input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, cache_hits INTEGER, wall_ms REAL,
-  curves TEXT
+  curves TEXT, retries INTEGER, retry_wait_ms REAL, timeouts INTEGER
 );
 CREATE TABLE steps (
   episode_id TEXT NOT NULL, t INTEGER NOT NULL, observation TEXT NOT NULL, action TEXT NOT NULL,
@@ -42,6 +43,7 @@ CREATE TABLE llm_calls (
   messages TEXT NOT NULL, responses TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   latency_ms REAL NOT NULL, cost_usd REAL NOT NULL, cache_hits INTEGER NOT NULL, samples INTEGER NOT NULL,
   ok INTEGER NOT NULL, error_category TEXT,
+  retries INTEGER NOT NULL DEFAULT 0, retry_wait_ms REAL NOT NULL DEFAULT 0, timeouts INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (episode_id, seq)
 );
 -- nodes: JSON array of {id, parent, action, state, value, visits, reward?} (SearchNode), one row per tree.
@@ -51,6 +53,21 @@ CREATE TABLE trees (
 );
 `;
 
+/**
+ * Columns appended at the end, so a migrated file has the same tables as a new one. Rows journaled before have no
+ * attempt counts: they read as 0 (the retries happened, but were not recorded).
+ */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `
+ALTER TABLE episodes ADD COLUMN retries INTEGER;
+ALTER TABLE episodes ADD COLUMN retry_wait_ms REAL;
+ALTER TABLE episodes ADD COLUMN timeouts INTEGER;
+ALTER TABLE llm_calls ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE llm_calls ADD COLUMN retry_wait_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE llm_calls ADD COLUMN timeouts INTEGER NOT NULL DEFAULT 0;
+`,
+};
+
 /** A foreign or damaged `run.sqlite` is the user's to fix: one line, nothing touched. */
 const KIND: RunDbKind = {
   app: APP,
@@ -58,6 +75,7 @@ const KIND: RunDbKind = {
   schema: SCHEMA,
   noun: "bayesact run",
   writer: "bayesact",
+  migrations: MIGRATIONS,
 };
 
 interface Buffered {
@@ -75,11 +93,14 @@ export class RunStore {
   private readonly buffers = new Map<string, Buffered>();
   private writer: JournalWriter | undefined;
   private closed = false;
+  /** Schema version of the file (older than current only when opened for reading). */
+  private readonly schemaVersion: number;
 
-  private constructor(dir: string, db: DatabaseSync, runId: string) {
+  private constructor(dir: string, db: DatabaseSync, runId: string, schemaVersion = SCHEMA_VERSION) {
     this.dir = dir;
     this.db = db;
     this.runId = runId;
+    this.schemaVersion = schemaVersion;
   }
 
   /** Start a new run in `dir` (created if needed). Refuses a folder that already holds a run. */
@@ -90,13 +111,17 @@ export class RunStore {
 
   /**
    * Open an existing run. The file is checked read-only first, so a foreign or damaged file is reported and left
-   * exactly as it was.
+   * exactly as it was. A run journaled by an older schema version is migrated in place when opened `forWriting`
+   * (`resume`), and otherwise read as it is, its missing columns as 0 (`report` leaves the folder untouched).
    */
-  static open(dir: string): RunStore {
-    const { db, meta } = openRunDb(dir, KIND, (check) =>
-      check.prepare("SELECT count(*) FROM episodes").get(),
+  static open(dir: string, options: { forWriting?: boolean } = {}): RunStore {
+    const { db, meta, schemaVersion } = openRunDb(
+      dir,
+      KIND,
+      (check) => check.prepare("SELECT count(*) FROM episodes").get(),
+      { migrate: options.forWriting ?? false },
     );
-    return new RunStore(dir, db, meta.get("run_id") ?? "");
+    return new RunStore(dir, db, meta.get("run_id") ?? "", schemaVersion);
   }
 
   /** Ids of finished episodes. */
@@ -173,6 +198,11 @@ export class RunStore {
   }
 
   private journalWriter(): JournalWriter {
+    if (this.schemaVersion !== SCHEMA_VERSION) {
+      throw new Error(
+        `RunStore: ${this.dir} has schema version ${this.schemaVersion} and was opened for reading; open it forWriting`,
+      );
+    }
     this.writer ??= new JournalWriter(join(this.dir, RUN_DB));
     return this.writer;
   }
@@ -231,6 +261,9 @@ export class RunStore {
       outputTokens: r.output_tokens,
       costUsd: r.cost_usd,
       cacheHits: r.cache_hits,
+      retries: r.retries ?? 0,
+      retryWaitMs: r.retry_wait_ms ?? 0,
+      timeouts: r.timeouts ?? 0,
       wallMs: r.wall_ms,
       ...(r.curves === null ? {} : { curves: JSON.parse(r.curves) as Record<string, number[]> }),
     }));
@@ -271,6 +304,9 @@ export class RunStore {
       costUsd: r.cost_usd,
       cacheHits: r.cache_hits,
       samples: r.samples,
+      retries: r.retries ?? 0,
+      retryWaitMs: r.retry_wait_ms ?? 0,
+      timeouts: r.timeouts ?? 0,
       ok: r.ok === 1,
       ...(r.error_category === null ? {} : { errorCategory: r.error_category }),
     }));
@@ -313,6 +349,10 @@ interface EpisodeRow {
   cache_hits: number;
   wall_ms: number;
   curves: string | null;
+  /** Absent in a schema-1 file opened for reading; null in one migrated from it. */
+  retries?: number | null;
+  retry_wait_ms?: number | null;
+  timeouts?: number | null;
 }
 interface StepRow {
   episode_id: string;
@@ -341,4 +381,8 @@ interface CallRow {
   samples: number;
   ok: number;
   error_category: string | null;
+  /** Absent in a schema-1 file opened for reading. */
+  retries?: number;
+  retry_wait_ms?: number;
+  timeouts?: number;
 }

@@ -18,6 +18,9 @@ function episode(curves?: Record<string, number[]>): EpisodeRecord {
     outputTokens: 0,
     costUsd: 0,
     cacheHits: 0,
+    retries: 0,
+    retryWaitMs: 0,
+    timeouts: 0,
     wallMs: 0,
     ...(curves ? { curves } : {}),
   };
@@ -46,6 +49,26 @@ describe("summary", () => {
     const summary = summarize(config, [episode()], 0);
     expect(summary.options).toEqual({ roles: "imperfect", rate: 0.3 });
     expect(summary.model).toBe("exact");
+  });
+
+  it("totals the episodes' retries, retry waits (whole ms) and timeouts in the llm block", () => {
+    const config = {
+      env: "tictactoe",
+      agent: "direct",
+      model: "m",
+      split: "test",
+      instances: ["x"],
+      seeds: [1, 2],
+      concurrency: 1,
+      maxSteps: 2,
+      prices: {},
+      cache: { path: "", mode: "off" as const },
+      dataDir: ".",
+      options: {},
+    };
+    const a = { ...episode(), retries: 2, retryWaitMs: 300.4, timeouts: 1 };
+    const b = { ...episode(), id: "x#2", seed: 2, retries: 1, retryWaitMs: 100.3, timeouts: 0 };
+    expect(summarize(config, [a, b], 0).llm).toMatchObject({ retries: 3, retry_wait_ms: 401, timeouts: 1 });
   });
 
   it("Wilson intervals stay inside [0, 1] at the edges", () => {

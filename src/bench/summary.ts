@@ -83,6 +83,10 @@ export function summarize(
       output_tokens: episodes.reduce((s, e) => s + e.outputTokens, 0),
       cost_usd: tidy(episodes.reduce((s, e) => s + e.costUsd, 0)),
       cache_hits: episodes.reduce((s, e) => s + e.cacheHits, 0),
+      retries: episodes.reduce((s, e) => s + e.retries, 0),
+      // Whole milliseconds: the waits are jittered, fractions of a millisecond mean nothing.
+      retry_wait_ms: Math.round(episodes.reduce((s, e) => s + e.retryWaitMs, 0)),
+      timeouts: episodes.reduce((s, e) => s + e.timeouts, 0),
     },
     wall_s: Math.round(wallMs) / 1000,
     success_by_step: successByStep,

@@ -19,6 +19,8 @@ export interface RunConfig {
   readonly llmConcurrency?: number;
   readonly maxSteps: number;
   readonly budgetUsd?: number;
+  /** Per-attempt timeout of every model call in ms (`--llm-timeout`); absent: the provider's default, 60 s. */
+  readonly llmTimeoutMs?: number;
   /** USD per million tokens by model (from `--prices`), kept so a resumed run prices calls the same way. */
   readonly prices: Readonly<
     Record<string, { readonly inputPerMTok: number; readonly outputPerMTok: number }>
@@ -66,6 +68,10 @@ export interface EpisodeRecord {
   readonly outputTokens: number;
   readonly costUsd: number;
   readonly cacheHits: number;
+  /** Retried attempts of the episode's calls, the time waited before them, and attempts that timed out. */
+  readonly retries: number;
+  readonly retryWaitMs: number;
+  readonly timeouts: number;
   readonly wallMs: number;
   /** The environment's own per-episode series (e.g. solved by try k), averaged into `summary.curves`. */
   readonly curves?: Readonly<Record<string, readonly number[]>>;
@@ -103,6 +109,12 @@ export interface LlmCallRecord {
   readonly costUsd: number;
   readonly cacheHits: number;
   readonly samples: number;
+  /** Attempts after the first (0 for a cache hit, and in runs journaled before these columns existed). */
+  readonly retries: number;
+  /** Time spent in backoff and retry-after waits before those retries. */
+  readonly retryWaitMs: number;
+  /** Attempts that ended in category `timeout`, the last one included. */
+  readonly timeouts: number;
   readonly ok: boolean;
   readonly errorCategory?: string;
 }
@@ -140,6 +152,10 @@ export interface Summary {
     readonly output_tokens: number;
     readonly cost_usd: number;
     readonly cache_hits: number;
+    /** Retried attempts, ms waited before them, attempts that timed out (absent in summaries of older versions). */
+    readonly retries?: number;
+    readonly retry_wait_ms?: number;
+    readonly timeouts?: number;
   };
   /** Wall time of the run in seconds (the only field that differs between identical runs). */
   readonly wall_s: number;

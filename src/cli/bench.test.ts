@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { downgradeToSchemaV1, schemaOf } from "../bench/testing.ts";
 import { startOpenAIServer } from "../llm/testing/openai-server.ts";
 import { parseSeeds } from "./bench.ts";
 import { main } from "./main.ts";
@@ -129,6 +130,16 @@ describe("bayesact bench / resume", () => {
       /needs --model/,
     ],
     ["a missing run folder", (d) => ["resume", join(d, "missing")], /no run folder/],
+    [
+      "a zero --llm-timeout",
+      (d) => ["bench", "tictactoe", "--agent", "random", "--llm-timeout", "0", "--out", d],
+      /--llm-timeout/,
+    ],
+    [
+      "a non-numeric --llm-timeout",
+      (d) => ["bench", "tictactoe", "--agent", "random", "--llm-timeout", "soon", "--out", d],
+      /--llm-timeout/,
+    ],
   ];
   for (const [name, argv, message] of mistakes) {
     it(`${name}: one line, exit code 2, nothing written`, async () => {
@@ -266,6 +277,130 @@ describe("bayesact bench / resume", () => {
       }
       await server.close();
     }
+  });
+
+  it("--llm-timeout ends a hung attempt as a timeout; the journal, summary and LLM line count it; resume keeps it", async () => {
+    let hangNext = true;
+    const server = await startOpenAIServer({
+      respond: (body) => {
+        const prompt = body.messages.at(-1)?.content ?? "";
+        const legal = /Legal actions: ([0-9, ]+)/.exec(prompt)?.[1]?.split(", ")[0];
+        // The first agent call (the probes are over by then) makes the next request hang.
+        if (legal !== undefined && hangNext) {
+          hangNext = false;
+          server.enqueueFault({ kind: "hang", times: 1 });
+        }
+        return JSON.stringify({ action: legal ?? "5" });
+      },
+    });
+    try {
+      const runDir = join(dir, "llm-timeout");
+      const out = bufferOutput();
+      const argv = [
+        "bench",
+        "tictactoe",
+        "--agent",
+        "direct",
+        "--model",
+        `openai-compatible:${server.url}#m`,
+      ];
+      expect(
+        await main([...argv, "--seeds", "1-2", "--no-cache", "--llm-timeout", "0.2", "--out", runDir], out),
+      ).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8"));
+      expect(manifest.config.llmTimeoutMs).toBe(200);
+      const db = new DatabaseSync(join(runDir, "run.sqlite"), { readOnly: true });
+      const timedOut = db
+        .prepare("SELECT ok, retries, retry_wait_ms, timeouts FROM llm_calls WHERE timeouts > 0")
+        .all() as { ok: number; retries: number; retry_wait_ms: number; timeouts: number }[];
+      const episodes = db.prepare("SELECT sum(retries) AS r, sum(timeouts) AS t FROM episodes").get() as {
+        r: number;
+        t: number;
+      };
+      db.close();
+      // The hung attempt timed out, was retried and answered.
+      expect(timedOut).toHaveLength(1);
+      expect(timedOut[0]).toMatchObject({ ok: 1, retries: 1, timeouts: 1 });
+      expect(episodes).toEqual({ r: 1, t: 1 });
+      const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8"));
+      expect(summary.llm).toMatchObject({ retries: 1, timeouts: 1 });
+      expect(summary.llm.retry_wait_ms).toBe(Math.round(timedOut[0]?.retry_wait_ms ?? -1));
+      expect(out.stdout.join("\n")).toMatch(/LLM: \d+ calls, .* 1 retries \([\d.]+ s waited\), 1 timeouts/);
+      expect(readFileSync(join(runDir, "report.html"), "utf8")).toContain('data-metric="timeouts"');
+
+      // resume probes the server again: a hung probe must time out after the run's 0.2 s, not the default 60 s.
+      server.enqueueFault({ kind: "hang", times: 1 });
+      expect(await main(["resume", runDir], bufferOutput())).toBe(0);
+      expect(server.requests.length).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("start-up probes that meet a 503 and a 429 (retry-after) are retried: the run starts and counts them", async () => {
+    const server = await startOpenAIServer({
+      respond: (body) => {
+        const legal = /Legal actions: ([0-9, ]+)/
+          .exec(body.messages.at(-1)?.content ?? "")?.[1]
+          ?.split(", ")[0];
+        return JSON.stringify({ action: legal ?? "5" });
+      },
+    });
+    try {
+      // The first capability probe requests meet these; without retries the run would end with exit 2.
+      server.enqueueFault({
+        kind: "status",
+        status: 503,
+        body: { error: { message: "loading model", type: "unavailable_error" } },
+      });
+      server.enqueueFault({ kind: "status", status: 429, headers: { "retry-after-ms": "50" } });
+      const out = bufferOutput();
+      const runDir = join(dir, "probe-faults");
+      const argv = [
+        "bench",
+        "tictactoe",
+        "--agent",
+        "direct",
+        "--model",
+        `openai-compatible:${server.url}#m`,
+      ];
+      expect(
+        await main([...argv, "--episodes", "1", "--no-cache", "--out", runDir], out),
+        out.stderr.join("\n"),
+      ).toBe(0);
+      const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as { episodes: number };
+      expect(summary.episodes).toBe(1);
+      // The live LLM line counts the probe's retries (they happen before any episode). Both faults can land in
+      // the first round of concurrent probe requests, so at least one retry.
+      const retries = out.stderr.map((l) => Number(/LLM .* (\d+) retries/.exec(l)?.[1] ?? 0));
+      expect(Math.max(...retries)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("resume and report of a run folder journaled with schema version 1", async () => {
+    const runDir = join(dir, "schema-1");
+    const argv = ["bench", "tictactoe", "--agent", "lookahead", "--seeds", "1-6", "--out", runDir];
+    expect(await main(argv, bufferOutput())).toBe(0);
+    const whole = withoutTimings(join(runDir, "summary.json"));
+    const total = doneCount(runDir);
+    // Interrupted after three episodes, by a bayesact that wrote schema 1.
+    const db = new DatabaseSync(join(runDir, "run.sqlite"));
+    db.exec("DELETE FROM episodes WHERE idx >= 3");
+    db.close();
+    rmSync(join(runDir, "summary.json"));
+    downgradeToSchemaV1(runDir);
+    expect(schemaOf(runDir)).toEqual({ version: "1", attemptColumns: false });
+
+    // report reads it as it is, and leaves it so.
+    expect(await main(["report", runDir], bufferOutput())).toBe(0);
+    expect(schemaOf(runDir)).toEqual({ version: "1", attemptColumns: false });
+    // resume migrates it, finishes the grid, and gives the summary of an uninterrupted run.
+    expect(await main(["resume", runDir], bufferOutput())).toBe(0);
+    expect(schemaOf(runDir)).toEqual({ version: "2", attemptColumns: true });
+    expect(doneCount(runDir)).toBe(total);
+    expect(withoutTimings(join(runDir, "summary.json"))).toEqual(whole);
   });
 
   it("parses seed lists and ranges", () => {

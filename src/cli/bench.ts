@@ -6,7 +6,7 @@ import { Emitter } from "../core/events.ts";
 import { loadPriceTable, UsageMeter } from "../llm/middleware/usage.ts";
 import type { Output } from "./output.ts";
 import { parseOptions } from "./params.ts";
-import { showProgress, wantsLiveBar } from "./progress.ts";
+import { formatLlmLine, showProgress, wantsLiveBar } from "./progress.ts";
 import { reportCommand } from "./report.ts";
 
 /** `1,2,3`, `1-20` or a mix such as `1-5,9`: distinct seeds in the order given. */
@@ -37,6 +37,8 @@ export interface BenchFlags {
   llmConcurrency?: number;
   maxSteps?: number;
   budgetUsd?: number;
+  /** Seconds (`--llm-timeout`). */
+  llmTimeout?: number;
   prices?: string;
   cacheFile?: string;
   cache: boolean;
@@ -98,9 +100,7 @@ async function withProgress(
         `(95% CI ${(100 * s.success_ci95.low).toFixed(1)}-${(100 * s.success_ci95.high).toFixed(1)}%) over ${s.episodes} episodes, ` +
         `mean return ${s.mean_return}, mean steps ${s.mean_steps}`,
     );
-    output.out(
-      `LLM: ${s.llm.calls} calls, ${s.llm.input_tokens} input + ${s.llm.output_tokens} output tokens, $${s.llm.cost_usd}, ${s.llm.cache_hits} cache hits; wall ${s.wall_s} s`,
-    );
+    output.out(`${formatLlmLine(s.llm)}; wall ${s.wall_s} s`);
   }
   await writeRunReport(outcome.dir, output);
   output.out(`run folder: ${outcome.dir}`);
@@ -127,6 +127,7 @@ export async function benchCommand(envName: string, flags: BenchFlags, output: O
           ...(flags.llmConcurrency !== undefined ? { llmConcurrency: flags.llmConcurrency } : {}),
           ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
           ...(flags.budgetUsd !== undefined ? { budgetUsd: flags.budgetUsd } : {}),
+          ...(flags.llmTimeout !== undefined ? { llmTimeoutMs: flags.llmTimeout * 1000 } : {}),
           prices,
           cache: {
             path: resolve(flags.cacheFile ?? ".bayesact/llm-cache.sqlite"),
@@ -142,6 +143,10 @@ export async function benchCommand(envName: string, flags: BenchFlags, output: O
   );
 }
 
-export async function resumeCommand(dir: string, output: Output): Promise<number> {
-  return withProgress(output, (ctx) => resumeRun(dir, ctx), new UsageMeter());
+export async function resumeCommand(
+  dir: string,
+  output: Output,
+  models: readonly string[] = [],
+): Promise<number> {
+  return withProgress(output, (ctx) => resumeRun(dir, { ...ctx, models }), new UsageMeter());
 }

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
-import { createModel } from "../llm/create.ts";
+import { createModel, llamaCppOptions } from "../llm/create.ts";
 import { writeTinyLlamaGguf } from "../llm/llamacpp/tiny-model.ts";
-import { parseModelSpec } from "../llm/spec.ts";
+import { type LlamaCppChecks, type LlamaCppDescription, LlamaCppModel } from "../llm/providers/llamacpp.ts";
+import { type ModelSpec, parseModelSpec } from "../llm/spec.ts";
 import type { Capabilities } from "../llm/types.ts";
 import type { Output } from "./output.ts";
 
@@ -23,7 +24,14 @@ export interface DoctorReport {
   memoryGiB: number;
   nodeLlamaCpp: "installed" | "not installed";
   data: { path: string; found: boolean };
-  model?: { spec: string; provider: string; endpoint: string; capabilities: Capabilities };
+  model?: {
+    spec: string;
+    provider: string;
+    endpoint: string;
+    capabilities: Capabilities;
+    /** Local GGUF models: what llama.cpp loaded, and what a real grammar and score call gave. */
+    llamacpp?: LlamaCppDescription & LlamaCppChecks;
+  };
 }
 
 /** Is a package resolvable from here, without loading it (node-llama-cpp loads native code on import). */
@@ -63,12 +71,15 @@ export async function runDoctor(
   }
   if (options.model !== undefined) {
     const spec = parseModelSpec(options.model);
-    const model = createModel(spec, { timeoutMs: options.timeoutMs, retry: { maxRetries: 1 } });
-    try {
-      const capabilities = await model.capabilities();
-      report.model = { spec: spec.spec, provider: model.provider, endpoint: model.endpoint, capabilities };
-    } finally {
-      await model.close?.();
+    if (spec.kind === "llamacpp") report.model = await probeLlamaCpp(spec, options.timeoutMs);
+    else {
+      const model = createModel(spec, { timeoutMs: options.timeoutMs, retry: { maxRetries: 1 } });
+      try {
+        const capabilities = await model.capabilities();
+        report.model = { spec: spec.spec, provider: model.provider, endpoint: model.endpoint, capabilities };
+      } finally {
+        await model.close?.();
+      }
     }
   }
   if (options.json) {
@@ -91,6 +102,56 @@ export async function runDoctor(
     );
     output.out(`  n > 1: ${yes(c.multipleSamples)}, seed: ${yes(c.seed)}, exact scoring: ${yes(c.score)}`);
     for (const note of c.notes ?? []) output.out(`  note: ${note}`);
+    if (report.model.llamacpp)
+      for (const line of describeLines(report.model.llamacpp)) output.out(`  ${line}`);
   }
   return report;
+}
+
+/**
+ * Load a local GGUF model and measure it: the provider itself, not the middleware stack, since `describe()` and
+ * `check()` are not part of the model interface (and a local model has no transient faults to retry). A missing or corrupt
+ * file throws one line naming it.
+ */
+async function probeLlamaCpp(
+  spec: Extract<ModelSpec, { kind: "llamacpp" }>,
+  timeoutMs: number,
+): Promise<NonNullable<DoctorReport["model"]>> {
+  const model = new LlamaCppModel(llamaCppOptions(spec));
+  try {
+    const description = await model.describe();
+    const checks = await model.check({ timeoutMs });
+    // Grammar and scoring as measured; logprobs come from the same evaluation as score.
+    const capabilities: Capabilities = {
+      ...(await model.capabilities()),
+      grammar: checks.grammar.ok,
+      score: checks.score.ok,
+      logprobs: checks.score.ok,
+    };
+    return {
+      spec: spec.spec,
+      provider: model.provider,
+      endpoint: model.endpoint,
+      capabilities,
+      llamacpp: { ...description, ...checks },
+    };
+  } finally {
+    await model.close();
+  }
+}
+
+function describeLines(d: LlamaCppDescription & LlamaCppChecks): string[] {
+  const check = (c: { ok: boolean; detail: string }) => `${c.ok ? "yes" : "no"} (${c.detail})`;
+  const v = d.vocabulary;
+  const token = (text: string | null) => (text === null ? "none" : JSON.stringify(text));
+  const t = d.threads;
+  return [
+    `file: ${d.sizeBytes} bytes, ${d.architecture}${d.name !== undefined ? ` "${d.name}"` : ""}, ${d.gpu === false ? "CPU" : `GPU (${d.gpu})`}`,
+    `context size: ${d.context.size} tokens per sequence × ${d.context.sequences} sequences (trained context: ${d.context.trained})`,
+    `vocabulary: ${v.size ?? "unknown"} tokens, ${v.type}${v.tokenizer !== undefined ? ` (${v.tokenizer} tokenizer)` : ""}, BOS ${token(v.bos)}${v.addsBos ? " (prepended)" : ""}, EOS ${token(v.eos)}`,
+    `chat template: ${d.chatTemplate.present ? `yes${d.chatTemplate.wrapper !== undefined ? ` (${d.chatTemplate.wrapper})` : ""}` : "none (the plain fallback format)"}`,
+    `threads: ${t.used} (${t.source === "option" ? `asked for with threads=${t.used}` : `default: min(${t.cpuMathCores} math cores, ${t.availableParallelism} CPUs available)`})`,
+    `grammar-constrained JSON: ${check(d.grammar)}`,
+    `score: ${check(d.score)}`,
+  ];
 }

@@ -11,6 +11,7 @@ import { levelPoints, pointPrompt } from "../envs/apibank/points.ts";
 import { writeTinyLlamaGguf } from "../llm/llamacpp/tiny-model.ts";
 import { withRecorder } from "../llm/providers/replay.ts";
 import { MockLanguageModel } from "../llm/testing/mock.ts";
+import { startOpenAIServer } from "../llm/testing/openai-server.ts";
 import { addEvalCommand, type EvalFlags, evalCommand } from "./eval.ts";
 import { bufferOutput } from "./output.ts";
 
@@ -132,6 +133,9 @@ describe("eval: mistakes a user can make", () => {
 
   it("a bad option value is commander's one-line error", async () => {
     await expect(cli(["--model", "exact", "--level", "1", "--limit", "0"])).rejects.toThrow(/--limit/);
+    await expect(cli(["--model", "exact", "--level", "1", "--llm-timeout", "0"])).rejects.toThrow(
+      /--llm-timeout/,
+    );
   });
 });
 
@@ -174,6 +178,42 @@ describe("eval through the LLM layer", () => {
     });
     const preds = lines(join(out, "predictions.jsonl"));
     expect(preds.map((p) => p.pred)).toEqual([answers[0], answers[1], answers[1], answers[2], answers[3]]);
+  });
+
+  it("--llm-timeout: a hung attempt times out and is retried; summary.json and the LLM line count it", async () => {
+    let hangNext = true;
+    const server = await startOpenAIServer({
+      respond: (body) => {
+        // The first API-Bank prompt (the probes' prompts are short) makes the next request hang.
+        if (hangNext && (body.messages.at(-1)?.content.length ?? 0) > 100) {
+          hangNext = false;
+          server.enqueueFault({ kind: "hang", times: 1 });
+        }
+        return "API-Request: [ToolSearcher(keywords='x')]";
+      },
+    });
+    try {
+      const out = join(dir, "llm-timeout");
+      const model = `openai-compatible:${server.url}#m`;
+      const r = await cli([
+        "--model",
+        model,
+        "--level",
+        "1",
+        "--limit",
+        "3",
+        "--llm-timeout",
+        "0.2",
+        "--out",
+        out,
+      ]);
+      expect(r.code).toBe(0);
+      const summary = json(join(out, "summary.json"));
+      expect(summary.llm).toMatchObject({ calls: 3, failed_calls: 0, retries: 1, timeouts: 1 });
+      expect(r.stdout.join("\n")).toMatch(/LLM: 3 calls, .* 1 retries \([\d.]+ s waited\), 1 timeouts/);
+    } finally {
+      await server.close();
+    }
   });
 
   it("a missing recording stops the run with one line (setup error, not a point's failure)", async () => {

@@ -42,13 +42,15 @@ import { levelPoints } from "../envs/apibank/points.ts";
 import { Bm25Retriever, EmbeddingRetriever, parseEmbeddingSpec } from "../envs/apibank/retriever.ts";
 import { RecordedFirstRetriever, recordedSearches } from "../envs/apibank/toolsearcher.ts";
 import { LlmCache } from "../llm/middleware/cache.ts";
+import { llmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { writeApiBankReport } from "../report/apibank.ts";
 import { createAgentModel } from "../train/embedded/provider.ts";
 import { VERSION } from "../version.ts";
 import type { Output } from "./output.ts";
-import { Int, zodArg } from "./params.ts";
+import { Int, LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg, zodArg } from "./params.ts";
+import { formatLlmLine } from "./progress.ts";
 
 export interface EvalFlags {
   model: string;
@@ -65,6 +67,8 @@ export interface EvalFlags {
   maxTokens: number;
   seed: number;
   cacheFile?: string;
+  /** Seconds (`--llm-timeout`). */
+  llmTimeout?: number;
 }
 
 export const BENCHMARKS = ["apibank"] as const;
@@ -137,6 +141,7 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
   let cache: LlmCache | undefined;
   let predictor: Predictor = exactPredictor;
   const models: Record<string, unknown> = {};
+  const meter = new UsageMeter();
   const controller = new AbortController();
   const onSigint = () => {
     output.err("stopping (press Ctrl-C again to quit at once)");
@@ -150,7 +155,11 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
         mkdirSync(dirname(resolve(flags.cacheFile)), { recursive: true });
         cache = new LlmCache(resolve(flags.cacheFile));
       }
-      model = createAgentModel(spec, cache ? { cache: { cache } } : {});
+      model = createAgentModel(spec, {
+        meter,
+        ...(cache ? { cache: { cache } } : {}),
+        ...(flags.llmTimeout !== undefined ? { timeoutMs: flags.llmTimeout * 1000 } : {}),
+      });
       // Probing first makes an unreachable server one clear line before anything is written.
       models[spec.spec] = await model.capabilities({ signal: controller.signal });
       predictor = llmPredictor(model, { maxTokens: flags.maxTokens });
@@ -209,9 +218,13 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
       records.map((r) => `${JSON.stringify(predictionLine(r))}\n`).join(""),
     );
     writeFileAtomic(join(dir, "journal.jsonl"), records.map((r) => `${JSON.stringify(r)}\n`).join(""));
-    writeJson(join(dir, SUMMARY), summary);
+    // The meter's totals (retries and timeouts included) beside the scores; none on the exact twin.
+    const llm = llmTotals(meter.snapshot());
+    writeJson(join(dir, SUMMARY), { ...summary, llm });
     await writeApiBankReport(join(dir, REPORT), { manifest, summary, records });
     printSummary(summary, output);
+    // The embedded learner is no served model: it makes no calls the meter sees.
+    if (model !== undefined && spec.kind !== "embedded") output.out(`  ${formatLlmLine(llm)}`);
     output.out(`report: ${join(dir, REPORT)}`);
     output.out(`run folder: ${dir}`);
     return 0;
@@ -267,6 +280,7 @@ export function addEvalCommand(program: Command, output: Output, setExit: (code:
     .option("--max-tokens <n>", "new tokens per answer", intArg(1, 32_768), 256)
     .option("--seed <n>", "seed of the values APIs generate (tokens, ids)", intArg(0), 0)
     .option("--cache-file <file>", "LLM response cache (default: none)")
+    .option(LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg)
     .action(async (benchmark: string, flags: EvalFlags) => {
       setExit(await evalCommand(benchmark, flags, output));
     });

@@ -7,7 +7,7 @@ import { runDemo } from "./demo.ts";
 import { runDoctor } from "./doctor.ts";
 import { addEvalCommand } from "./eval.ts";
 import { type Output, stdio } from "./output.ts";
-import { Int, Num, zodArg } from "./params.ts";
+import { Int, LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg, Num, zodArg } from "./params.ts";
 import { reportCommand } from "./report.ts";
 import { type TheoryFlags, theoryCommand } from "./theory.ts";
 import { addTrainCommand, isTrainRun, resumeTrainCommand } from "./train.ts";
@@ -53,6 +53,7 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     )
     .option("--max-steps <n>", "cap on agent actions per episode", zodArg(Int.min(1)))
     .option("--budget-usd <x>", "hard cap on LLM spend for the run", zodArg(Num.positive()))
+    .option(LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg)
     .option("--prices <file>", "JSON price table: {model: {inputPerMTok, outputPerMTok}}")
     .option("--cache-file <file>", "LLM response cache (default .bayesact/llm-cache.sqlite)")
     .option("--no-cache", "do not read or write the LLM cache")
@@ -77,8 +78,15 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
       "continue an interrupted run; finished episodes are kept, unfinished ones rerun from their start",
     )
     .argument("<run-dir>", "run folder")
-    .action(async (dir: string) => {
-      exit.code = isTrainRun(dir) ? await resumeTrainCommand(dir, output) : await resumeCommand(dir, output);
+    .option(
+      "--model <spec...>",
+      "the run's model spec(s) again, when a URL carried credentials (run folders never keep them)",
+      [],
+    )
+    .action(async (dir: string, opts: { model: string[] }) => {
+      exit.code = isTrainRun(dir)
+        ? await resumeTrainCommand(dir, output, opts.model)
+        : await resumeCommand(dir, output, opts.model);
     });
 
   program

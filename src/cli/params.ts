@@ -40,3 +40,8 @@ export function parseOptions(pairs: readonly string[]): Record<string, unknown> 
   }
   return out;
 }
+
+/** `--llm-timeout <seconds>` of bench, eval and train: the per-attempt timeout of every model call. */
+export const LLM_TIMEOUT_FLAG = "--llm-timeout <seconds>";
+export const LLM_TIMEOUT_HELP = "per-attempt timeout of every LLM call, in seconds (default 60)";
+export const llmTimeoutArg = zodArg(Num.positive().finite());

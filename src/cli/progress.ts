@@ -24,10 +24,28 @@ interface State {
   doneAtStart: number;
 }
 
+/** The LLM totals of a `summary.json` (bench, eval, train), as the final line a command prints. */
+export function formatLlmLine(llm: {
+  readonly calls: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cost_usd: number;
+  readonly cache_hits: number;
+  readonly retries?: number;
+  readonly retry_wait_ms?: number;
+  readonly timeouts?: number;
+}): string {
+  return (
+    `LLM: ${llm.calls} calls, ${llm.input_tokens} input + ${llm.output_tokens} output tokens, $${llm.cost_usd}, ` +
+    `${llm.cache_hits} cache hits, ${llm.retries ?? 0} retries (${((llm.retry_wait_ms ?? 0) / 1000).toFixed(1)} s waited), ` +
+    `${llm.timeouts ?? 0} timeouts`
+  );
+}
+
 function describe(state: State, meter: UsageMeter): string {
   const usage = meter.snapshot();
   const rate = state.done ? `${((100 * state.successes) / state.done).toFixed(1)}%` : "-";
-  return `success ${rate} | LLM ${usage.calls} calls, ${(usage.inputTokens + usage.outputTokens).toLocaleString("en-US")} tokens, $${usage.costUsd.toFixed(4)}`;
+  return `success ${rate} | LLM ${usage.calls} calls, ${(usage.inputTokens + usage.outputTokens).toLocaleString("en-US")} tokens, $${usage.costUsd.toFixed(4)}, ${usage.retries} retries, ${usage.timeouts} timeouts`;
 }
 
 function eta(state: State): string {

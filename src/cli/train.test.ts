@@ -114,6 +114,53 @@ describe("bayesact train apibank", () => {
     }
   });
 
+  it("--llm-timeout: a hung critic call times out and is retried; summary.json and the LLM line count it", async () => {
+    let hangNext = true;
+    const server = await startOpenAIServer({
+      respond: (body) => {
+        // The first critic call makes the next request (another critic call) hang.
+        if (body.response_format?.json_schema?.name === "verdict" && hangNext) {
+          hangNext = false;
+          server.enqueueFault({ kind: "hang", times: 1 });
+        }
+        return '{"score": 9, "reason": "looks right"}';
+      },
+    });
+    try {
+      const out = join(root, "llm-timeout");
+      const r = await cli([
+        "train",
+        "apibank",
+        "--model",
+        "embedded:base",
+        "--critic",
+        `openai-compatible:${server.url}#judge`,
+        "--iterations",
+        "1",
+        "--eval-levels",
+        "none",
+        "--llm-timeout",
+        "0.2",
+        "--out",
+        out,
+        ...small,
+      ]);
+      expect(r.code).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+      expect(manifest.config.llmTimeoutMs).toBe(200);
+      const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+      expect(summary.llm).toMatchObject({ retries: 1, timeouts: 1 });
+      expect(summary.llm.calls).toBeGreaterThan(1);
+      expect(r.stdout.join("\n")).toMatch(/LLM: \d+ calls, .* 1 retries \([\d.]+ s waited\), 1 timeouts/);
+      // The totals are the run's, kept in its store: a resume that makes no call reports the same.
+      const again = await cli(["resume", out]);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).llm).toEqual(summary.llm);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("user mistakes are one line and exit code 2", async () => {
     for (const [args, message] of [
       [["--model", "embedded:base", "--trainer", "pytorch"], /bad --trainer "pytorch"/],
@@ -122,6 +169,7 @@ describe("bayesact train apibank", () => {
       [["--model", "embedded:base", "--executor", "embedded:base"], /the rollout environment is replay or/],
       [["--model", "gpt-4"], /bad model spec/],
       [["--model", "embedded:base", "--eval-levels", "4"], /bad --eval-levels/],
+      [["--model", "embedded:base", "--llm-timeout", "-1"], /--llm-timeout/],
     ] as const) {
       const r = await cli(["train", "apibank", ...args, "--out", join(root, "never"), ...small]);
       expect(r.code).toBe(2);

@@ -17,6 +17,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { gitCommit, MANIFEST, REPORT, SUMMARY, sha256File, writeJson } from "../bench/files.ts";
 import { BayesactError, UserError } from "../core/errors.ts";
+import { redactUrlCredentials, restoreCredentials } from "../core/redact.ts";
+import { llmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import { writeTrainReport } from "../report/train.ts";
 import { loadInstructions } from "../train/instructions.ts";
@@ -25,7 +27,8 @@ import { TrainStore } from "../train/store.ts";
 import { createTrainer } from "../train/trainers/index.ts";
 import { VERSION } from "../version.ts";
 import type { Output } from "./output.ts";
-import { Int, Num, zodArg } from "./params.ts";
+import { Int, LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg, Num, zodArg } from "./params.ts";
+import { formatLlmLine } from "./progress.ts";
 
 const ConfigSchema = z.strictObject({
   model: z.string().min(1),
@@ -46,6 +49,8 @@ const ConfigSchema = z.strictObject({
   seed: z.number().int(),
   concurrency: z.number().int().min(1),
   dataDir: z.string(),
+  // Runs made before --llm-timeout existed used the default (60 s).
+  llmTimeoutMs: z.number().positive().optional(),
 });
 
 const TrainManifestSchema = z.object({
@@ -75,6 +80,8 @@ export interface TrainFlags {
   from: string;
   seed: number;
   concurrency: number;
+  /** Seconds (`--llm-timeout`). */
+  llmTimeout?: number;
 }
 
 /** Is `dir` a self-training run folder (so `resume` hands it here)? */
@@ -129,6 +136,8 @@ async function drive(
   manifest: z.infer<typeof TrainManifestSchema>,
   store: TrainStore,
   output: Output,
+  /** The model specs to connect with (the manifest's have URL credentials redacted). */
+  specs: { model: string; critic: string; executor: string },
 ): Promise<number> {
   const trainer = createTrainer(manifest.config.trainer);
   const controller = new AbortController();
@@ -138,15 +147,33 @@ async function drive(
     process.once("SIGINT", () => process.exit(130));
   };
   process.once("SIGINT", onSigint);
+  const meter = new UsageMeter();
+  let saved = false;
+  // This process's calls join the run's totals once, whether the loop finished, failed or was interrupted.
+  const saveTotals = () => {
+    if (saved) return;
+    saved = true;
+    store.addLlmTotals(llmTotals(meter.snapshot()));
+  };
   let summary: TrainLoopSummary;
   try {
-    summary = await runTrainLoop(manifest.config, {
+    // zod reads an absent optional key as `undefined`; the loop's config leaves it out.
+    const { llmTimeoutMs, ...rest } = manifest.config;
+    const config: TrainLoopConfig = {
+      ...rest,
+      ...specs,
+      ...(llmTimeoutMs !== undefined ? { llmTimeoutMs } : {}),
+    };
+    const loop = await runTrainLoop(config, {
       store,
       dir,
       trainer,
+      meter,
       signal: controller.signal,
       log: (line) => output.err(line),
     });
+    saveTotals();
+    summary = { ...loop, llm: store.llmTotals() };
   } catch (error) {
     if (controller.signal.aborted) {
       output.err(`interrupted; finished stages are saved. Continue with: bayesact resume ${dir}`);
@@ -164,6 +191,7 @@ async function drive(
     throw error;
   } finally {
     process.off("SIGINT", onSigint);
+    saveTotals();
     store.close();
   }
   writeJson(join(dir, SUMMARY), summary);
@@ -182,6 +210,7 @@ async function drive(
       : "";
     output.out(`iteration ${it.iteration} (${it.model}): ${evals || "not evaluated"}${kept}`);
   }
+  if (summary.llm !== undefined) output.out(formatLlmLine(summary.llm));
   output.out(`report: ${join(dir, REPORT)}`);
   output.out(`run folder: ${dir}`);
   return 0;
@@ -216,6 +245,7 @@ export async function trainCommand(benchmark: string, flags: TrainFlags, output:
     seed: flags.seed,
     concurrency: flags.concurrency,
     dataDir: resolve(flags.data),
+    ...(flags.llmTimeout !== undefined ? { llmTimeoutMs: flags.llmTimeout * 1000 } : {}),
   };
   const set = loadInstructions(config.dataDir); // missing data: one line before a folder is made
   const runId = `train-apibank-${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(2).toString("hex")}`;
@@ -237,7 +267,12 @@ export async function trainCommand(benchmark: string, flags: TrainFlags, output:
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
     gitCommit: gitCommit(),
-    config,
+    config: {
+      ...config,
+      model: redactUrlCredentials(config.model),
+      critic: redactUrlCredentials(config.critic),
+      executor: redactUrlCredentials(config.executor),
+    },
     dataFiles: Object.fromEntries(set.files.map((f) => [f, sha256File(f)])),
     instructions: {
       available: set.instructions.length,
@@ -247,10 +282,18 @@ export async function trainCommand(benchmark: string, flags: TrainFlags, output:
   };
   writeJson(join(dir, MANIFEST), manifest);
   output.err(`run folder: ${dir}`);
-  return drive(dir, manifest, store, output);
+  return drive(dir, manifest, store, output, {
+    model: config.model,
+    critic: config.critic,
+    executor: config.executor,
+  });
 }
 
-export async function resumeTrainCommand(dir: string, output: Output): Promise<number> {
+export async function resumeTrainCommand(
+  dir: string,
+  output: Output,
+  models: readonly string[] = [],
+): Promise<number> {
   const abs = resolve(dir);
   let manifest: z.infer<typeof TrainManifestSchema>;
   try {
@@ -263,9 +306,16 @@ export async function resumeTrainCommand(dir: string, output: Output): Promise<n
       },
     );
   }
+  // The manifest keeps specs without URL credentials: take them back from --model, or stop with one line.
+  const again = (stored: string) => restoreCredentials(stored, models, `bayesact resume ${abs}`);
+  const specs = {
+    model: again(manifest.config.model),
+    critic: again(manifest.config.critic),
+    executor: again(manifest.config.executor),
+  };
   const store = TrainStore.open(abs);
   output.err(`resuming ${abs}`);
-  return drive(abs, manifest, store, output);
+  return drive(abs, manifest, store, output, specs);
 }
 
 const intArg = (min: number, max = Number.MAX_SAFE_INTEGER) => zodArg(Int.min(min).max(max));
@@ -309,6 +359,7 @@ export function addTrainCommand(program: Command, output: Output, setExit: (code
     .option("--from <start>", "base: fine-tune π₀ on all kept data; previous: continue from π_it", "base")
     .option("--seed <n>", "seed of the rollouts' random streams", intArg(0), 0)
     .option("--concurrency <n>", "rollouts and evaluation points in flight", intArg(1, 256), 4)
+    .option(LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg)
     .action(async (benchmark: string, flags: TrainFlags) => {
       setExit(await trainCommand(benchmark, flags, output));
     });

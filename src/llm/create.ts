@@ -3,7 +3,7 @@ import { type CacheMode, type LlmCache, withCache } from "./middleware/cache.ts"
 import { type RateLimitOptions, withRateLimit } from "./middleware/rate-limit.ts";
 import { type RetryOptions, withRetry } from "./middleware/retry.ts";
 import { type PriceTable, UsageMeter, withBudget, withUsage } from "./middleware/usage.ts";
-import { LlamaCppModel } from "./providers/llamacpp.ts";
+import { LlamaCppModel, type LlamaCppModelOptions } from "./providers/llamacpp.ts";
 import { OpenAICompatibleModel } from "./providers/openai-compatible.ts";
 import { ReplayModel, withRecorder } from "./providers/replay.ts";
 import { type ModelSpec, parseModelSpec } from "./spec.ts";
@@ -57,6 +57,10 @@ export function createModel(spec: string | ModelSpec, options: CreateModelOption
         meter.recordRetry(modelId, info.attempt, info.delayMs, info.error.category);
         retry.onRetry?.(info);
       },
+      onGiveUp: (info) => {
+        meter.recordGiveUp(modelId, info.error.category);
+        retry.onGiveUp?.(info);
+      },
     });
   }
   if (options.budgetUsd !== undefined) {
@@ -68,6 +72,19 @@ export function createModel(spec: string | ModelSpec, options: CreateModelOption
   }
   if (options.cache) model = withCache(model, options.cache);
   return withUsage(model, meter);
+}
+
+/** The provider options a `llamacpp:` spec stands for (shared with `doctor`, which measures the provider itself). */
+export function llamaCppOptions(spec: Extract<ModelSpec, { kind: "llamacpp" }>): LlamaCppModelOptions {
+  return {
+    modelPath: spec.modelPath,
+    id: spec.spec,
+    gpu: spec.gpu,
+    ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
+    ...(spec.parallel !== undefined ? { maxParallel: spec.parallel } : {}),
+    ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+    ...(spec.lora !== undefined ? { lora: spec.lora } : {}),
+  };
 }
 
 function createProvider(
@@ -100,15 +117,7 @@ function createProvider(
       });
     }
     case "llamacpp":
-      return new LlamaCppModel({
-        modelPath: spec.modelPath,
-        id: spec.spec,
-        gpu: spec.gpu,
-        ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
-        ...(spec.parallel !== undefined ? { maxParallel: spec.parallel } : {}),
-        ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
-        ...(spec.lora !== undefined ? { lora: spec.lora } : {}),
-      });
+      return new LlamaCppModel(llamaCppOptions(spec));
     case "replay":
       return new ReplayModel({ path: spec.path });
     case "embedded":

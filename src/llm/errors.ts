@@ -1,5 +1,5 @@
 import { BayesactError } from "../core/errors.ts";
-import type { Usage } from "./types.ts";
+import type { Attempts, Usage } from "./types.ts";
 
 /**
  * Named failure categories of a model call. Retry logic reads `retryable`; the CLI reads `userFacing`.
@@ -58,6 +58,8 @@ export interface LlmErrorOptions {
   retryable?: boolean;
   /** The raw text that failed to parse or validate, for diagnostics (never logged with secrets). */
   raw?: string;
+  /** The attempts the failed call made (set by the retry middleware). */
+  attempts?: Attempts;
 }
 
 export class LlmError extends BayesactError {
@@ -67,6 +69,7 @@ export class LlmError extends BayesactError {
   readonly retryAfterMs: number | undefined;
   readonly usage: Usage | undefined;
   readonly raw: string | undefined;
+  readonly attempts: Attempts | undefined;
 
   constructor(category: LlmErrorCategory, message: string, options: LlmErrorOptions = {}) {
     super(category, message, { cause: options.cause, userFacing: USER_FACING.has(category) });
@@ -76,15 +79,30 @@ export class LlmError extends BayesactError {
     this.retryAfterMs = options.retryAfterMs;
     this.usage = options.usage;
     this.raw = options.raw;
+    this.attempts = options.attempts;
   }
 
   /** This error with `extra` billed tokens added (e.g. those of earlier failed attempts). */
   plusUsage(extra: Usage): LlmError {
     if (extra.inputTokens === 0 && extra.outputTokens === 0) return this;
+    return this.copy({ usage: sumUsage(this.usage ?? ZERO_USAGE, extra) });
+  }
+
+  /** This error with `extra` attempts added (e.g. those of other calls a cached request made). */
+  plusAttempts(extra: Attempts | undefined): LlmError {
+    if (extra === undefined || isZeroAttempts(extra)) return this;
+    return this.copy({ attempts: sumAttempts(this.attempts, extra) });
+  }
+
+  /** A copy with some options replaced; everything else (cause, status, retry-after, usage, attempts) kept. */
+  private copy(changes: Pick<LlmErrorOptions, "usage" | "attempts">): LlmError {
+    const usage = changes.usage ?? this.usage;
+    const attempts = changes.attempts ?? this.attempts;
     return new LlmError(this.category, this.message, {
       cause: this.cause,
-      usage: sumUsage(this.usage ?? ZERO_USAGE, extra),
       retryable: this.retryable,
+      ...(usage !== undefined ? { usage } : {}),
+      ...(attempts !== undefined ? { attempts } : {}),
       ...(this.status !== undefined ? { status: this.status } : {}),
       ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
       ...(this.raw !== undefined ? { raw: this.raw } : {}),
@@ -96,6 +114,23 @@ export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0
 
 export function sumUsage(a: Usage, b: Usage): Usage {
   return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+}
+
+export const ZERO_ATTEMPTS: Attempts = Object.freeze({ retries: 0, retryWaitMs: 0, timeouts: 0 });
+
+export function isZeroAttempts(a: Attempts): boolean {
+  return a.retries === 0 && a.retryWaitMs === 0 && a.timeouts === 0;
+}
+
+/** Field-wise sum; `undefined` counts as none. */
+export function sumAttempts(a: Attempts | undefined, b: Attempts | undefined): Attempts {
+  const x = a ?? ZERO_ATTEMPTS;
+  const y = b ?? ZERO_ATTEMPTS;
+  return {
+    retries: x.retries + y.retries,
+    retryWaitMs: x.retryWaitMs + y.retryWaitMs,
+    timeouts: x.timeouts + y.timeouts,
+  };
 }
 
 export function isLlmError(error: unknown): error is LlmError {

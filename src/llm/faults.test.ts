@@ -121,12 +121,14 @@ describe("faults that end in a named error", () => {
 
   it("truncated output: structured output fails at once as `truncated`, usage counted", async () => {
     const m = model();
-    const before = server.requests.length;
+    // Chat requests only: the capability probe also asks GET /props (is this llama.cpp, which can score?).
+    const chats = () => server.requests.filter((r) => r.path === "/v1/chat/completions").length;
+    const before = chats();
     server.enqueueFault({ kind: "truncated" });
     const error = await generateObject(m, { ...ask, schema: Answer }).catch((e: unknown) => e);
     expect(error).toMatchObject({ category: "truncated" });
     expect((error as LlmError).usage?.outputTokens).toBeGreaterThan(0);
-    expect(server.requests.length - before).toBe(1);
+    expect(chats() - before).toBe(1);
     expect(meter.snapshot().outputTokens).toBeGreaterThan(0);
   });
 

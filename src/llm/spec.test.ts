@@ -79,3 +79,20 @@ describe("parseModelSpec", () => {
     }
   });
 });
+
+describe("credentials in a spec's URL", () => {
+  it("keeps them in baseURL only; the spec string, used as the model id, has them redacted", () => {
+    const parsed = parseModelSpec("openai-compatible:http://alice:pa55w0rd@127.0.0.1:8080/v1#m");
+    expect(parsed).toMatchObject({
+      kind: "openai-compatible",
+      spec: "openai-compatible:http://***@127.0.0.1:8080/v1#m",
+      baseURL: "http://alice:pa55w0rd@127.0.0.1:8080/v1",
+    });
+  });
+
+  it("never repeats them in a bad-spec message", () => {
+    expect(() => parseModelSpec("openai-compatible:ftp://alice:pa55w0rd@host/v1#m")).toThrow(
+      /^(?!.*pa55w0rd).*the URL must be http or https/,
+    );
+  });
+});

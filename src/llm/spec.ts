@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+import { redactUrlCredentials } from "../core/redact.ts";
 
 /**
  * Model spec strings (DESIGN.md, "Contracts worth keeping stable"):
@@ -13,7 +14,10 @@ import { UserError } from "../core/errors.ts";
  *   replay:/path/cassette.jsonl                    recorded calls, no model needed
  *   embedded:base | embedded:/path/model.json      the API-Bank embedded learner (train/embedded), in process
  *
- * Keys are read from the environment at construction and never written anywhere.
+ * Keys are read from the environment at construction and never written anywhere. Credentials in a URL
+ * (`openai-compatible:http://user:pw@host/v1#m`) are sent as HTTP Basic authentication; `spec` — the form that is
+ * shown, journaled and used as the model id — has them replaced by `***` (`core/redact.ts`), and only `baseURL`
+ * keeps them.
  */
 export type ModelSpec =
   | { kind: "exact"; spec: string }
@@ -51,9 +55,12 @@ const LlamaQuery = z.strictObject({
 });
 
 function bad(spec: string, why: string): UserError {
-  return new UserError(`bad model spec "${spec}": ${why} (expected one of: ${KINDS})`, {
-    category: "bad_model_spec",
-  });
+  return new UserError(
+    `bad model spec "${redactUrlCredentials(spec)}": ${redactUrlCredentials(why)} (expected one of: ${KINDS})`,
+    {
+      category: "bad_model_spec",
+    },
+  );
 }
 
 export function parseModelSpec(
@@ -69,6 +76,7 @@ export function parseModelSpec(
   if (rest === "") throw bad(spec, `nothing after "${prefix}:"`);
   switch (prefix) {
     case "openai": {
+      // OPENAI_BASE_URL may carry credentials too: the spec string never does (it names no URL).
       const base = env.OPENAI_BASE_URL ?? "https://api.openai.com/v1";
       return {
         kind: "openai-compatible",
@@ -96,7 +104,7 @@ export function parseModelSpec(
       return {
         kind: "openai-compatible",
         family: "openai-compatible",
-        spec: s,
+        spec: redactUrlCredentials(s),
         baseURL: url.replace(/\/+$/, ""),
         model,
         apiKeyVar: "BAYESACT_API_KEY",

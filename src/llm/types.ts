@@ -82,6 +82,19 @@ export interface GenerateResult {
   readonly structuredMode?: StructuredMode;
   /** Number of choices served from the cache (set by the cache middleware). */
   readonly cacheHits?: number;
+  /** What it took to get the answer (set by the retry middleware; absent when nothing was retried or timed out). */
+  readonly attempts?: Attempts;
+}
+
+/**
+ * The attempts behind one call, as the retry middleware saw them: `retries` attempts after the first,
+ * `retryWaitMs` spent in the backoff and retry-after waits before them (a wait cut short by an abort counts in
+ * full), `timeouts` attempts that ended in category `timeout` (the last one included).
+ */
+export interface Attempts {
+  readonly retries: number;
+  readonly retryWaitMs: number;
+  readonly timeouts: number;
 }
 
 /** What a model endpoint supports, probed once and recorded in run manifests. */

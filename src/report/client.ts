@@ -183,6 +183,8 @@ export const EXPLORER_SCRIPT = String.raw`(() => {
       const det = el("details", c.ok ? "call" : "call failed");
       const parts = ["#" + c.seq, str(c.model), c.inputTokens + " in / " + c.outputTokens + " out tokens", "$" + fmt(c.costUsd, 6), fmt(c.latencyMs, 0) + " ms"];
       if (c.cacheHits > 0) parts.push("cache hit");
+      if (c.retries > 0) parts.push(c.retries + (c.retries === 1 ? " retry (" : " retries (") + fmt(c.retryWaitMs / 1000, 1) + " s waited)");
+      if (c.timeouts > 0) parts.push(c.timeouts + (c.timeouts === 1 ? " timeout" : " timeouts"));
       if (!c.ok) parts.push("failed: " + (str(c.error) || "error"));
       det.appendChild(el("summary", null, parts.join(" · ")));
       for (const m of c.messages || []) {

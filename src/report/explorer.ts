@@ -46,6 +46,10 @@ export interface ExplorerCall {
   readonly costUsd: number;
   readonly cacheHits: number;
   readonly latencyMs: number;
+  /** The call's retried attempts, ms waited before them, attempts that timed out. */
+  readonly retries: number;
+  readonly retryWaitMs: number;
+  readonly timeouts: number;
   /** `[role, content]` pairs. */
   readonly messages: [Ref, Ref][];
   readonly responses: Ref[];
@@ -211,6 +215,9 @@ function buildEpisodeSteps(
           costUsd: c.costUsd,
           cacheHits: c.cacheHits,
           latencyMs: c.latencyMs,
+          retries: c.retries,
+          retryWaitMs: c.retryWaitMs,
+          timeouts: c.timeouts,
           messages: c.messages.map((m): [Ref, Ref] => [table.ref(m.role), table.ref(m.content)]),
           responses: c.responses.map((r) => table.ref(r)),
         })),

@@ -233,6 +233,7 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
           const outputTokens = responses.reduce((n, r) => n + Math.ceil(r.length / 4), 0);
           const cached = role === "critic" && t === 0 && seed !== seeds[0];
           const failed = role === "critic" && t === 1 && seed === seeds[seeds.length - 1] && i === 1;
+          const retried = role === "elite" && t === 0 && seed === seeds[0];
           epCalls.push({
             episodeId: id,
             t,
@@ -250,6 +251,11 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
             costUsd: cached || failed ? 0 : ((inputTokens + outputTokens) / 1000) * usdPer1k,
             cacheHits: cached ? 1 : 0,
             samples: responses.length,
+            // The first seed's opening proposals timed out once and were answered on the retry; the failed call
+            // timed out on all five attempts, as the retry middleware reports them.
+            retries: failed ? 4 : retried ? 1 : 0,
+            retryWaitMs: failed ? 3750 : retried ? 420 : 0,
+            timeouts: failed ? 5 : retried ? 1 : 0,
             ok: !failed,
             ...(failed ? { errorCategory: "timeout" } : {}),
           });
@@ -274,6 +280,9 @@ export function makeRunData(options: RunFixtureOptions = {}): RunData {
         outputTokens: epCalls.reduce((n, c) => n + c.outputTokens, 0),
         costUsd: epCalls.reduce((n, c) => n + c.costUsd, 0),
         cacheHits: epCalls.reduce((n, c) => n + c.cacheHits, 0),
+        retries: epCalls.reduce((n, c) => n + c.retries, 0),
+        retryWaitMs: epCalls.reduce((n, c) => n + c.retryWaitMs, 0),
+        timeouts: epCalls.reduce((n, c) => n + c.timeouts, 0),
         wallMs: epCalls.reduce((n, c) => n + c.latencyMs, 0) + 3,
       });
     }

@@ -185,6 +185,9 @@ ${row("input_tokens", "input tokens", (r) => num(formatInt(s(r).llm.input_tokens
 ${row("output_tokens", "output tokens", (r) => num(formatInt(s(r).llm.output_tokens)))}
 ${row("cost_usd", "cost", (r) => num(formatUsd(s(r).llm.cost_usd)))}
 ${row("cache_hits", "cache hits", (r) => num(formatInt(s(r).llm.cache_hits)))}
+${row("retries", "LLM retries", (r) => num(formatInt(s(r).llm.retries ?? 0)))}
+${row("retry_wait", "retry wait", (r) => num(formatSeconds((s(r).llm.retry_wait_ms ?? 0) / 1000)))}
+${row("timeouts", "LLM timeouts", (r) => num(formatInt(s(r).llm.timeouts ?? 0)))}
 ${row("wall_s", "wall time", (r) => num(formatSeconds(s(r).wall_s)))}
 </tbody></table></div>`;
 }

@@ -291,7 +291,7 @@ describe.runIf(haveChromium)("report.html in Chromium", () => {
     expect(await page.locator("#ex-nojs").isVisible()).toBe(true);
     expect(await page.locator("#ex-episode").count()).toBe(0);
     expect(await page.locator("figure.chart svg").count()).toBe(5);
-    expect(await page.locator("#summary-table tr[data-metric]").count()).toBe(10);
+    expect(await page.locator("#summary-table tr[data-metric]").count()).toBe(13); // 10 + LLM retries, retry wait, LLM timeouts
     expect(await page.locator("#episodes-table tbody tr").count()).toBe(main.episodes.length);
     expect(log.requests).toEqual([]);
     await page.context().close();

@@ -7,7 +7,14 @@ import { EXPLORER_SCRIPT } from "./client.ts";
 import { cspHash, escapeHtml } from "./escape.ts";
 import type { ExplorerData } from "./explorer.ts";
 import { type FixtureTextField, makeRunData } from "./fixture.ts";
-import { formatInt, formatInterval, formatNumber, formatPercent, formatUsd } from "./format.ts";
+import {
+  formatInt,
+  formatInterval,
+  formatNumber,
+  formatPercent,
+  formatSeconds,
+  formatUsd,
+} from "./format.ts";
 import { renderReport, runLabels, writeReport } from "./render.ts";
 
 const HOSTILE = [
@@ -105,10 +112,18 @@ describe("renderReport: one run", () => {
     expect(summaryCells(single, "output_tokens")).toEqual([formatInt(s.llm.output_tokens)]);
     expect(summaryCells(single, "cost_usd")).toEqual([formatUsd(s.llm.cost_usd)]);
     expect(summaryCells(single, "cache_hits")).toEqual([formatInt(s.llm.cache_hits)]);
+    expect(summaryCells(single, "retries")).toEqual([formatInt(episodes.reduce((n, e) => n + e.retries, 0))]);
+    expect(summaryCells(single, "retry_wait")).toEqual([
+      formatSeconds(episodes.reduce((n, e) => n + e.retryWaitMs, 0) / 1000),
+    ]);
+    expect(summaryCells(single, "timeouts")).toEqual([
+      formatInt(episodes.reduce((n, e) => n + e.timeouts, 0)),
+    ]);
     expect(summaryCells(single, "wall_s")).toEqual(["12.5 s"]);
     // Sanity of the fixture itself: it has calls, tokens and cost, so the cells above are not all zeros.
     expect(s.llm.calls).toBeGreaterThan(20);
     expect(s.llm.cost_usd).toBeGreaterThan(0);
+    expect(s.llm.timeouts).toBeGreaterThan(0);
   });
 
   it("lists every instance and every episode", () => {
@@ -187,6 +202,9 @@ describe("renderReport: one run", () => {
         expect(
           st.calls.map((c) => [c.seq, c.messages.map(([r, m]) => [s(r), s(m)]), c.responses.map(s)]),
         ).toEqual(calls.map((c) => [c.seq, c.messages.map((m) => [m.role, m.content]), c.responses]));
+        expect(st.calls.map((c) => [c.retries, c.retryWaitMs, c.timeouts])).toEqual(
+          calls.map((c) => [c.retries, c.retryWaitMs, c.timeouts]),
+        );
       }
     }
     // The fixture exercises steps without a tree and trees deeper than two.

@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sha256File } from "../bench/files.ts";
 import { UserError } from "../core/errors.ts";
+import { redactUrlCredentials } from "../core/redact.ts";
 import { Rng } from "../core/rng.ts";
 import { loadApiBank } from "../envs/apibank/data.ts";
 import {
@@ -28,7 +29,8 @@ import {
 import { ApiBankWorld, type Level } from "../envs/apibank/executor.ts";
 import { levelPoints } from "../envs/apibank/points.ts";
 import { Bm25Retriever } from "../envs/apibank/retriever.ts";
-import { createModel } from "../llm/create.ts";
+import { type CreateModelOptions, createModel } from "../llm/create.ts";
+import type { LlmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { type CriticVerdict, criticAgreement, exactTwinCritic, llmCritic, prefilter } from "./critics.ts";
 import { createAgentModel } from "./embedded/provider.ts";
@@ -67,6 +69,8 @@ export interface TrainLoopConfig {
   readonly seed: number;
   readonly concurrency: number;
   readonly dataDir: string;
+  /** Per-attempt timeout of every served model's calls in ms (`--llm-timeout`); absent: 60 s. */
+  readonly llmTimeoutMs?: number;
 }
 
 export interface TrainLoopContext {
@@ -77,6 +81,8 @@ export interface TrainLoopContext {
   readonly log?: (line: string) => void;
   /** Model construction (tests inject servers or mocks); default `createAgentModel`. */
   readonly openModel?: (spec: string) => LanguageModel;
+  /** Counts the calls of the models the loop opens itself (policy, simulator, critic): retries, timeouts, tokens. */
+  readonly meter?: UsageMeter;
 }
 
 export const STAGES = ["evaluate", "rollout", "critic", "dataset", "train"] as const;
@@ -147,6 +153,8 @@ export interface TrainLoopSummary {
   readonly config: TrainLoopConfig;
   readonly instructions: { readonly used: number; readonly available: number; readonly refused: number };
   readonly iterations: readonly IterationSummary[];
+  /** The served models' calls over the whole run, resumes included (set by the CLI from the run store). */
+  readonly llm?: LlmTotals;
 }
 
 /** The instructions a run uses: those with a gold chain (the ground truth), the first M by id (a hash order). */
@@ -186,7 +194,11 @@ export async function runTrainLoop(
 ): Promise<TrainLoopSummary> {
   const { store, dir, signal } = ctx;
   const log = ctx.log ?? (() => {});
-  const open = ctx.openModel ?? ((spec: string) => createAgentModel(spec));
+  const modelOptions = {
+    ...(ctx.meter !== undefined ? { meter: ctx.meter } : {}),
+    ...(config.llmTimeoutMs !== undefined ? { timeoutMs: config.llmTimeoutMs } : {}),
+  };
+  const open = ctx.openModel ?? ((spec: string) => createAgentModel(spec, modelOptions));
   const set = loadInstructions(config.dataDir);
   const instructions = chooseInstructions(set, config.instructions);
   if (instructions.length === 0)
@@ -194,7 +206,8 @@ export async function runTrainLoop(
   const byId = new Map(instructions.map((i) => [i.id, i]));
   const replay = new ReplaySimulator(set.instructions);
   const data = config.evalLevels.length > 0 ? loadApiBank(config.dataDir) : undefined;
-  if (store.model(0) === undefined) store.putModel(0, config.model, { base: true });
+  // The journal keeps the base spec without URL credentials; iteration 0 connects with `config.model` itself.
+  if (store.model(0) === undefined) store.putModel(0, redactUrlCredentials(config.model), { base: true });
 
   const stage = async <T>(it: number, name: Stage, run: () => Promise<T>): Promise<T> => {
     const done = store.stage(it, name);
@@ -208,7 +221,7 @@ export async function runTrainLoop(
 
   const iterations: IterationSummary[] = [];
   for (let it = 0; it <= config.iterations; it++) {
-    const spec = store.model(it)?.spec;
+    const spec = it === 0 ? config.model : store.model(it)?.spec;
     if (spec === undefined) throw new Error(`iteration ${it} has no model`);
     const evaluation = await stage(it, "evaluate", async () => {
       const out: Record<string, EvalHeadline> = {};
@@ -331,7 +344,7 @@ export async function runTrainLoop(
 
     const critic = await stage(it, "critic", async (): Promise<CriticStats> => {
       const rows = store.trajectories(it);
-      const judge = criticJudge(config.critic, signal);
+      const judge = criticJudge(config.critic, signal, modelOptions);
       const verdicts: (Omit<VerdictRow, "kept"> & { trajectory: Trajectory })[] = [];
       try {
         for (const r of rows) {
@@ -458,12 +471,26 @@ export async function runTrainLoop(
       store.putModel(it + 1, outcome.model, outcome.details);
       return { model: outcome.model, details: outcome.details };
     });
-    iterations.push({ iteration: it, model: spec, evaluation, rollouts, critic, dataset, train });
+    iterations.push({
+      iteration: it,
+      model: redactUrlCredentials(spec),
+      evaluation,
+      rollouts,
+      critic,
+      dataset,
+      train,
+    });
   }
   return {
     kind: "train",
     benchmark: "apibank",
-    config,
+    // summary.json and the report show the specs without URL credentials.
+    config: {
+      ...config,
+      model: redactUrlCredentials(config.model),
+      critic: redactUrlCredentials(config.critic),
+      executor: redactUrlCredentials(config.executor),
+    },
     instructions: {
       used: instructions.length,
       available: set.instructions.length,
@@ -477,12 +504,13 @@ export async function runTrainLoop(
 function criticJudge(
   critic: string,
   signal: AbortSignal | undefined,
+  options: CreateModelOptions,
 ): { judge: (i: Instruction, t: Trajectory) => Promise<CriticVerdict>; close: () => Promise<void> } {
   if (critic === "exact") return { judge: async (i, t) => exactTwinCritic(i, t), close: async () => {} };
   if (critic === "prefilter" || critic === "none") {
     return { judge: async () => ({ score: 10, reason: "passed the prefilter" }), close: async () => {} };
   }
-  const model = createModel(critic);
+  const model = createModel(critic, options);
   const judge = llmCritic(model, signal === undefined ? {} : { signal });
   return { judge, close: async () => model.close?.() };
 }

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
-import { createRunDb, openRunDb, type RunDbKind } from "../bench/store-db.ts";
+import { createRunDb, openRunDb, type RunDbKind, transaction } from "../bench/store-db.ts";
+import type { LlmTotals } from "../llm/middleware/usage.ts";
 import type { Trajectory } from "./trajectory.ts";
 
 const APP = "bayesact-train";
@@ -222,6 +223,43 @@ export class TrainStore {
         summary: string;
       }[]
     ).map((r) => ({ iteration: r.iteration, level: r.level, summary: JSON.parse(r.summary) }));
+  }
+
+  /**
+   * Add one process's LLM totals to the run's. Kept in `meta` (no schema change) and summed over every process, so
+   * a resumed run's summary counts the calls, retries and timeouts of all of them.
+   */
+  addLlmTotals(add: LlmTotals): void {
+    transaction(this.db, () => {
+      const sum = { ...this.llmTotals() };
+      for (const key of Object.keys(sum) as (keyof LlmTotals)[]) sum[key] += add[key];
+      this.db
+        .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('llm_totals', ?)")
+        .run(JSON.stringify(sum));
+    });
+  }
+
+  llmTotals(): { -readonly [K in keyof LlmTotals]: number } {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'llm_totals'").get() as
+      | { value: string }
+      | undefined;
+    const stored = (row === undefined ? {} : JSON.parse(row.value)) as Partial<Record<string, unknown>>;
+    const out = {
+      calls: 0,
+      failed_calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      cache_hits: 0,
+      retries: 0,
+      retry_wait_ms: 0,
+      timeouts: 0,
+    };
+    for (const key of Object.keys(out) as (keyof LlmTotals)[]) {
+      const v = stored[key];
+      if (typeof v === "number" && Number.isFinite(v)) out[key] = v;
+    }
+    return out;
   }
 
   close(): void {

@@ -177,7 +177,7 @@ describe("the LLM prior r₀", () => {
       id: "scoring",
       provider: "mock",
       endpoint: "mock://scoring",
-      capabilities: () => base.capabilities(),
+      capabilities: async () => ({ ...(await base.capabilities()), score: true }),
       generate: (r) => base.generate(r),
       score: async (prefix: string, continuation: string): Promise<ScoreResult> => {
         expect(prefix.endsWith("Plan:\n")).toBe(true);
@@ -223,6 +223,34 @@ describe("the LLM prior r₀", () => {
     expect(proposals.map((p) => p.prior)).toEqual([1, 1, 1]);
     expect(roles.counts).toMatchObject({ choiceCalls: 1, choiceFailures: 1 });
     expect(model.calls).toHaveLength(2);
+  });
+
+  it("a score method whose capabilities say no (an OpenAI-compatible server that is not llama.cpp) means choice", async () => {
+    const base = new MockLanguageModel({
+      capabilities: { jsonSchema: true, score: false },
+      respond: () => JSON.stringify({ action: renderAction(vocabulary, unstack) }),
+    });
+    let scoreCalls = 0;
+    const model: LanguageModel = {
+      id: base.id,
+      provider: base.provider,
+      endpoint: base.endpoint,
+      capabilities: () => base.capabilities(),
+      generate: (r) => base.generate(r),
+      score: async () => {
+        scoreCalls += 1;
+        throw new LlmError("unsupported", "no scoring here");
+      },
+    };
+    const auto = createLlmRoles({ model, domain, vocabulary });
+    const proposals = await auto.elite.proposeWithPriors(start, Number.POSITIVE_INFINITY, ctx);
+    expect(auto.priorMode).toBe("choice");
+    expect(proposals.map((p) => p.prior)).toEqual([0.5 / 3, 0.5 / 3, 0.5 + 0.5 / 3]);
+    expect(scoreCalls).toBe(0);
+    const explicit = createLlmRoles({ model, domain, vocabulary, prior: "score" });
+    await expect(explicit.elite.proposeWithPriors(start, Number.POSITIVE_INFINITY, ctx)).rejects.toThrow(
+      /capabilities say no/,
+    );
   });
 
   it("uniform priors ask nothing; scoring without support is refused", async () => {

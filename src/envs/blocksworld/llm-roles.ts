@@ -35,7 +35,10 @@ import {
 } from "./prompts.ts";
 import { applicableOperators, makeState } from "./state.ts";
 
-/** How the prior r₀ is obtained; `auto` = `score` when the provider scores text, else `choice`. */
+/**
+ * How the prior r₀ is obtained; `auto` = `score` when the provider scores text (it has `score` and its
+ * capabilities say `score: true` — an OpenAI-compatible server scores only when it is llama.cpp's), else `choice`.
+ */
 export type LlmPriorMode = "auto" | "score" | "choice" | "uniform";
 
 export interface LlmRolesOptions {
@@ -71,7 +74,10 @@ export interface LlmRoleCounts {
 export interface LlmBlocksWorld extends Roles<BlocksWorldState, GroundAction> {
   readonly elite: WeighingElite<BlocksWorldState, GroundAction>;
   readonly counts: LlmRoleCounts;
-  /** The prior actually used (`auto` resolved). */
+  /**
+   * The prior actually used (`auto` resolved). Until the first prior is weighed it is the guess from the model's
+   * methods; the first weighing checks the model's capabilities and may turn an `auto` "score" into "choice".
+   */
   readonly priorMode: Exclude<LlmPriorMode, "auto">;
 }
 
@@ -139,8 +145,29 @@ export function createLlmRoles(options: LlmRolesOptions): LlmBlocksWorld {
   const shots = Math.max(0, Math.min(4, options.shots ?? 2));
   const maxTokens = options.maxTokens ?? 200;
   const requested = options.prior ?? "auto";
-  const priorMode: Exclude<LlmPriorMode, "auto"> =
+  let priorMode: Exclude<LlmPriorMode, "auto"> =
     requested === "auto" ? (typeof model.score === "function" ? "score" : "choice") : requested;
+  // A `score` method is not enough (every OpenAI-compatible model has one): the capabilities decide, once.
+  let confirmed: Promise<void> | undefined;
+  const confirmScoring = (ctx: RoleContext): Promise<void> => {
+    confirmed ??= model.capabilities(signalOf(ctx)).then(
+      (caps) => {
+        if (caps.score) return;
+        if (requested === "score") {
+          throw new LlmError(
+            "unsupported",
+            `${model.id} cannot score text (its capabilities say no); use prior=choice or prior=uniform`,
+          );
+        }
+        priorMode = "choice";
+      },
+      (error: unknown) => {
+        confirmed = undefined; // a failed probe is tried again
+        throw error;
+      },
+    );
+    return confirmed;
+  };
   if (priorMode === "score" && typeof model.score !== "function") {
     throw new LlmError(
       "unsupported",
@@ -165,6 +192,7 @@ export function createLlmRoles(options: LlmRolesOptions): LlmBlocksWorld {
 
   async function weights(state: BlocksWorldState, actions: readonly GroundAction[], ctx: RoleContext) {
     if (actions.length <= 1 || priorMode === "uniform") return actions.map(() => 1);
+    if (priorMode === "score") await confirmScoring(ctx);
     if (priorMode === "score") {
       const score = model.score;
       if (!score) return actions.map(() => 1);
@@ -239,7 +267,9 @@ export function createLlmRoles(options: LlmRolesOptions): LlmBlocksWorld {
   }
 
   return {
-    priorMode,
+    get priorMode() {
+      return priorMode;
+    },
     counts,
     elite,
     model: {

@@ -8,6 +8,7 @@ import { LlmError } from "../errors.ts";
 import { MockLanguageModel } from "../testing/mock.ts";
 import type { GenerateRequest } from "../types.ts";
 import { LlmCache, withCache } from "./cache.ts";
+import { withRetry } from "./retry.ts";
 
 const prompt = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
   messages: [{ role: "user", content }],
@@ -202,6 +203,82 @@ describe("withCache", () => {
     const model = withCache(inner, { cache: open() });
     expect([model.id, model.provider, model.endpoint]).toEqual(["mock:a", "mock", "mock://a"]);
     expect((await model.capabilities()).logprobs).toBe(true);
+  });
+});
+
+/**
+ * A mock behind a retry layer (no real waits; each wait 250 ms by its jitter) whose every inner call fails its first
+ * attempt with a 503, or answers sample `failIndex` with `failWith`.
+ */
+function retryingModel(options: { latencyMs?: number; failIndex?: number; failWith?: LlmError } = {}) {
+  const failedOnce = new Set<number>();
+  const inner = new MockLanguageModel({
+    ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+    respond: (request, index) => {
+      if (index === options.failIndex && options.failWith) return options.failWith;
+      const start = request.sampleIndex ?? 0;
+      if (index === start && !failedOnce.has(start)) {
+        failedOnce.add(start);
+        return new LlmError("server", "HTTP 503");
+      }
+      return `sample ${index}`;
+    },
+  });
+  return withRetry(inner, { sleep: async () => {}, random: () => 0.5 });
+}
+
+describe("withCache: attempts of the inner calls", () => {
+  it("a partial hit reports the summed attempts of the calls it made; a full hit reports none", async () => {
+    const model = withCache(retryingModel(), { cache: open() });
+    const one = await model.generate(prompt("p", { sampleIndex: 1 }));
+    expect(one.attempts).toEqual({ retries: 1, retryWaitMs: 250, timeouts: 0 });
+    // Samples 0 and 2 are missing: two inner calls, each retried once.
+    const partial = await model.generate(prompt("p", { n: 3 }));
+    expect(partial.cacheHits).toBe(1);
+    expect(partial.attempts).toEqual({ retries: 2, retryWaitMs: 500, timeouts: 0 });
+    const full = await model.generate(prompt("p", { n: 3 }));
+    expect(full.cacheHits).toBe(3);
+    expect(full.attempts).toBeUndefined();
+  });
+
+  it("identical requests in flight: the one that made the call reports its attempts, the waiter none", async () => {
+    const model = withCache(retryingModel({ latencyMs: 5 }), { cache: open() });
+    const [a, b] = await Promise.all([model.generate(prompt("same")), model.generate(prompt("same"))]);
+    expect(a.attempts).toEqual({ retries: 1, retryWaitMs: 250, timeouts: 0 });
+    expect(b.cacheHits).toBe(1);
+    expect(b.attempts).toBeUndefined();
+  });
+
+  it("a failed inner call's error also carries the usage and attempts of the request's other calls", async () => {
+    const model = withCache(retryingModel({ failIndex: 2, failWith: new LlmError("auth", "HTTP 401") }), {
+      cache: open(),
+    });
+    await model.generate(prompt("q", { sampleIndex: 1 }));
+    const error = (await model.generate(prompt("q", { n: 3 })).catch((e: unknown) => e)) as LlmError;
+    expect(error.category).toBe("auth");
+    // The call for sample 0 was retried once and answered; the one for sample 2 failed at once.
+    expect(error.attempts).toEqual({ retries: 1, retryWaitMs: 250, timeouts: 0 });
+    expect(error.usage?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("a waiter sharing a failed call fails with it, but its tokens and attempts stay the owner's", async () => {
+    const inner = new MockLanguageModel({
+      latencyMs: 5,
+      respond: () => new LlmError("server", "HTTP 500", { usage: { inputTokens: 1, outputTokens: 1 } }),
+    });
+    const model = withCache(withRetry(inner, { sleep: async () => {}, maxRetries: 1, random: () => 0 }), {
+      cache: open(),
+    });
+    const [owner, waiter] = (await Promise.all([
+      model.generate(prompt("down")).catch((e: unknown) => e),
+      model.generate(prompt("down")).catch((e: unknown) => e),
+    ])) as [LlmError, LlmError];
+    expect(inner.calls).toHaveLength(2);
+    expect(owner.attempts).toEqual({ retries: 1, retryWaitMs: 0, timeouts: 0 });
+    expect(owner.usage).toEqual({ inputTokens: 2, outputTokens: 2 });
+    expect(waiter.category).toBe("server");
+    expect(waiter.attempts).toBeUndefined();
+    expect(waiter.usage).toBeUndefined();
   });
 });
 

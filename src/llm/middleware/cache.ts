@@ -12,8 +12,9 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { BayesactError } from "../../core/errors.ts";
 import { canonicalJson, canonicalRequest, lastMessageExcerpt, requestKey } from "../canonical.ts";
-import { LlmError, sumUsage, ZERO_USAGE } from "../errors.ts";
+import { isZeroAttempts, LlmError, sumAttempts, sumUsage, ZERO_USAGE } from "../errors.ts";
 import type {
+  Attempts,
   Choice,
   GenerateRequest,
   GenerateResult,
@@ -256,8 +257,10 @@ const inFlightByCache = new WeakMap<LlmCache, Map<string, Promise<Served>>>();
 
 /**
  * Cache samples of `model` in `cache`. The result's `cacheHits` counts the samples served without an inner call
- * (from the file, or from an identical request already in flight); `usage` is what the inner calls of *this*
- * request billed (zero for a full hit). Failed calls are never stored.
+ * (from the file, or from an identical request already in flight); `usage` and `attempts` are what the inner
+ * calls of *this* request billed and went through, summed (none for a full hit; a request that waited for another's
+ * call counts its samples as hits, and that call's retries stay with its owner, so nothing is counted twice).
+ * Failed calls are never stored.
  */
 export function withCache(model: LanguageModel, options: CacheOptions): LanguageModel {
   const mode = options.mode ?? "read-write";
@@ -285,6 +288,7 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
     const keys = Array.from({ length: n }, (_, i) => requestKey(model.id, request, first + i));
     const slots: (Served | undefined)[] = new Array(n).fill(undefined);
     let usage: Usage = ZERO_USAGE;
+    let attempts: Attempts | undefined;
     let hits = 0;
     let produced = 0;
     let pending = keys.map((_, pos) => pos);
@@ -325,7 +329,12 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
       const retry: number[] = [];
       runOutcomes.forEach((outcome) => {
         if (outcome.status === "rejected") {
-          failure ??= outcome.reason;
+          if (failure === undefined) failure = outcome.reason;
+          else if (outcome.reason instanceof LlmError) {
+            // A second failed run's billed tokens and attempts are this request's too.
+            usage = sumUsage(usage, outcome.reason.usage ?? ZERO_USAGE);
+            attempts = sumAttempts(attempts, outcome.reason.attempts);
+          }
           return;
         }
         const { start } = outcome.value;
@@ -333,6 +342,7 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
           slots[start + offset] = served;
         });
         usage = sumUsage(usage, outcome.value.usage);
+        if (outcome.value.attempts !== undefined) attempts = sumAttempts(attempts, outcome.value.attempts);
         produced += outcome.value.served.length;
       });
       waitOutcomes.forEach((outcome, w) => {
@@ -347,10 +357,13 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
           if (flying.get(key) === wait.promise) flying.delete(key);
           retry.push(wait.pos);
         } else {
-          failure ??= outcome.reason;
+          failure ??= asWaiter(outcome.reason);
         }
       });
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) {
+        // What the other inner calls of this request billed and went through is not lost with the failure.
+        throw failure instanceof LlmError ? failure.plusUsage(usage).plusAttempts(attempts) : failure;
+      }
       pending = retry;
     }
 
@@ -365,6 +378,7 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
       latencyMs: performance.now() - started,
       ...(head?.structuredMode !== undefined ? { structuredMode: head.structuredMode } : {}),
       cacheHits: hits,
+      ...(attempts !== undefined && !isZeroAttempts(attempts) ? { attempts } : {}),
     };
   }
 
@@ -374,7 +388,7 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
     first: number,
     keys: readonly string[],
     run: readonly number[],
-  ): Promise<{ start: number; served: Served[]; usage: Usage }> {
+  ): Promise<{ start: number; served: Served[]; usage: Usage; attempts: Attempts | undefined }> {
     const start = run[0] ?? 0;
     const count = run.length;
     const call = (async () => {
@@ -406,7 +420,7 @@ export function withCache(model: LanguageModel, options: CacheOptions): Language
         });
         served.push(fromEntry(stored));
       }
-      return { start, served, usage: result.usage };
+      return { start, served, usage: result.usage, attempts: result.attempts };
     })();
     let perSample: Promise<Served>[] = [];
     // Registered before the per-sample promises exist, so it runs first: a failed call is gone from the map by
@@ -460,6 +474,19 @@ function contiguousRuns(positions: readonly number[]): number[][] {
   }
   if (current.length > 0) runs.push(current);
   return runs;
+}
+
+/** Another request's failure as seen by one that waited for it: its tokens and attempts are the owner's to count. */
+function asWaiter(error: unknown): unknown {
+  if (!(error instanceof LlmError) || (error.usage === undefined && error.attempts === undefined))
+    return error;
+  return new LlmError(error.category, error.message, {
+    cause: error,
+    retryable: error.retryable,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    ...(error.raw !== undefined ? { raw: error.raw } : {}),
+  });
 }
 
 function isAbort(error: unknown): boolean {

@@ -1,5 +1,20 @@
-import { abortableSleep, type LlmError, sumUsage, toLlmError, ZERO_USAGE } from "../errors.ts";
-import type { GenerateRequest, GenerateResult, LanguageModel, Usage } from "../types.ts";
+import {
+  abortableSleep,
+  isZeroAttempts,
+  type LlmError,
+  sumAttempts,
+  sumUsage,
+  toLlmError,
+  ZERO_USAGE,
+} from "../errors.ts";
+import type {
+  Attempts,
+  Capabilities,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  Usage,
+} from "../types.ts";
 import { wrapGenerate } from "./wrap.ts";
 
 export interface RetryInfo {
@@ -22,7 +37,10 @@ export interface RetryOptions {
   random?: () => number;
   /** Injected for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called before each retry's wait, for calls and capability probes alike. */
   onRetry?: (info: RetryInfo) => void;
+  /** Called when an attempt failed and is not retried (`attempt` counts from 1), e.g. to count a last timeout. */
+  onGiveUp?: (info: { readonly attempt: number; readonly error: LlmError }) => void;
 }
 
 /**
@@ -39,34 +57,82 @@ export function computeDelay(attempt: number, error: LlmError, options: RetryOpt
   return random() * cap;
 }
 
+/**
+ * Retry `generate`, `capabilities` (the start-up probes: one transient 429 or 5xx must not end a run) and `score`
+ * with the same policy. The result (or final error) carries the `attempts` it took, and the tokens failed attempts billed.
+ */
 export function withRetry(model: LanguageModel, options: RetryOptions = {}): LanguageModel {
   const maxRetries = options.maxRetries ?? 4;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
   const sleep = options.sleep ?? abortableSleep;
 
-  async function generate(request: GenerateRequest): Promise<GenerateResult> {
+  /** The one retry loop, for both kinds of request. */
+  async function retrying<T>(
+    run: () => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ value: T; failedUsage: Usage; attempts: Attempts }> {
     // Failed attempts can still bill tokens (a malformed or cut-off body); they are added to what we return or
     // throw, so usage accounting outside this middleware sees everything billed.
     let failedUsage: Usage = ZERO_USAGE;
-    for (let attempt = 0; ; attempt++) {
+    let retries = 0;
+    let retryWaitMs = 0;
+    let timeouts = 0;
+    const tally = (): Attempts => ({ retries, retryWaitMs, timeouts });
+    for (;;) {
+      let error: LlmError;
       try {
-        const result = await model.generate(request);
-        return attempt === 0 ? result : { ...result, usage: sumUsage(result.usage, failedUsage) };
+        return { value: await run(), failedUsage, attempts: tally() };
       } catch (thrown) {
-        const error = toLlmError(thrown, request.signal).plusUsage(failedUsage);
-        if (error.usage) failedUsage = error.usage;
-        const canRetry =
-          error.retryable &&
-          attempt < maxRetries &&
-          !request.signal?.aborted &&
-          (error.retryAfterMs === undefined || error.retryAfterMs <= maxRetryAfterMs);
-        if (!canRetry) throw error;
-        const delayMs = computeDelay(attempt + 1, error, options);
-        options.onRetry?.({ attempt: attempt + 1, delayMs, error });
-        await sleep(delayMs, request.signal);
+        error = toLlmError(thrown, signal).plusUsage(failedUsage);
+      }
+      if (error.usage) failedUsage = error.usage;
+      if (error.category === "timeout") timeouts++;
+      const canRetry =
+        error.retryable &&
+        retries < maxRetries &&
+        !signal?.aborted &&
+        (error.retryAfterMs === undefined || error.retryAfterMs <= maxRetryAfterMs);
+      if (!canRetry) {
+        options.onGiveUp?.({ attempt: retries + 1, error });
+        throw error.plusAttempts(tally());
+      }
+      retries++;
+      const delayMs = computeDelay(retries, error, options);
+      retryWaitMs += delayMs;
+      options.onRetry?.({ attempt: retries, delayMs, error });
+      try {
+        await sleep(delayMs, signal);
+      } catch (thrown) {
+        throw toLlmError(thrown, signal).plusUsage(failedUsage).plusAttempts(tally());
       }
     }
   }
 
-  return wrapGenerate(model, generate);
+  async function generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { value, failedUsage, attempts } = await retrying(() => model.generate(request), request.signal);
+    if (isZeroAttempts(attempts)) return value;
+    return {
+      ...value,
+      usage: sumUsage(value.usage, failedUsage),
+      attempts: sumAttempts(value.attempts, attempts),
+    };
+  }
+
+  async function capabilities(o?: { signal?: AbortSignal }): Promise<Capabilities> {
+    // The provider remembers only a successful probe, so calling it again probes again.
+    return (await retrying(() => model.capabilities(o), o?.signal)).value;
+  }
+
+  // Exact scoring over HTTP (llama.cpp's server) meets the same transient faults as generation.
+  const score = model.score;
+  return {
+    ...wrapGenerate(model, generate),
+    capabilities,
+    ...(score
+      ? {
+          score: async (prefix: string, continuation: string, o?: { signal?: AbortSignal }) =>
+            (await retrying(() => score.call(model, prefix, continuation, o), o?.signal)).value,
+        }
+      : {}),
+  };
 }

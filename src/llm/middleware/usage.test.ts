@@ -7,6 +7,7 @@ import { LlmError } from "../errors.ts";
 import { MockLanguageModel } from "../testing/mock.ts";
 import {
   costOf,
+  llmTotals,
   loadPriceTable,
   modelName,
   priceFor,
@@ -108,6 +109,25 @@ describe("withUsage", () => {
     expect(snap.unpricedModels).toEqual(["openai:gpt-test"]);
     expect(snap.costUsd).toBe(0);
     expect(snap.tokensPerSecond).toBeGreaterThan(0);
+  });
+});
+
+describe("UsageMeter: retries and timeouts", () => {
+  it("counts retries, their waits and timed-out attempts per model and in total, and writes them as totals", () => {
+    const meter = new UsageMeter();
+    const retried: number[] = [];
+    meter.events.on("llm.retry", (e) => retried.push(e.delayMs));
+    meter.recordRetry("a", 1, 250, "timeout");
+    meter.recordRetry("a", 2, 500.4, "server");
+    meter.recordGiveUp("a", "timeout");
+    meter.recordGiveUp("b", "auth");
+    meter.recordRetry("b", 1, 100, "rate_limit");
+    const snap = meter.snapshot();
+    expect(snap.byModel.a).toMatchObject({ retries: 2, retryWaitMs: 750.4, timeouts: 2 });
+    expect(snap.byModel.b).toMatchObject({ retries: 1, retryWaitMs: 100, timeouts: 0 });
+    expect(snap).toMatchObject({ retries: 3, retryWaitMs: 850.4, timeouts: 2 });
+    expect(retried).toEqual([250, 500.4, 100]);
+    expect(llmTotals(snap)).toMatchObject({ calls: 0, retries: 3, retry_wait_ms: 850, timeouts: 2 });
   });
 });
 

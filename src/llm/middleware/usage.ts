@@ -81,7 +81,12 @@ export function costOf(usage: Usage, price: Price | undefined): number {
 export interface ModelUsage {
   calls: number;
   failedCalls: number;
+  /** Retried attempts, of calls and of capability probes. */
   retries: number;
+  /** Time spent in the waits before those retries. */
+  retryWaitMs: number;
+  /** Attempts that ended in category `timeout` (retried or not). */
+  timeouts: number;
   /** Choices served from the cache. */
   cacheHits: number;
   samples: number;
@@ -106,6 +111,8 @@ function emptyUsage(): ModelUsage {
     calls: 0,
     failedCalls: 0,
     retries: 0,
+    retryWaitMs: 0,
+    timeouts: 0,
     cacheHits: 0,
     samples: 0,
     inputTokens: 0,
@@ -176,9 +183,18 @@ export class UsageMeter {
     return cost;
   }
 
+  /** A failed attempt that is retried after `delayMs` (from the retry middleware's `onRetry`). */
   recordRetry(modelId: string, attempt: number, delayMs: number, errorCategory: LlmError["category"]): void {
-    this.entry(modelId).retries += 1;
+    const e = this.entry(modelId);
+    e.retries += 1;
+    e.retryWaitMs += delayMs;
+    if (errorCategory === "timeout") e.timeouts += 1;
     this.events.emit("llm.retry", { modelId, attempt, delayMs, errorCategory });
+  }
+
+  /** A failed attempt that is not retried (from `onGiveUp`): counted when it timed out. */
+  recordGiveUp(modelId: string, errorCategory: LlmError["category"]): void {
+    if (errorCategory === "timeout") this.entry(modelId).timeouts += 1;
   }
 
   get costUsd(): number {
@@ -197,6 +213,8 @@ export class UsageMeter {
       total.calls += e.calls;
       total.failedCalls += e.failedCalls;
       total.retries += e.retries;
+      total.retryWaitMs += e.retryWaitMs;
+      total.timeouts += e.timeouts;
       total.cacheHits += e.cacheHits;
       total.samples += e.samples;
       total.inputTokens += e.inputTokens;
@@ -300,5 +318,33 @@ export function worstCaseUsage(request: GenerateRequest, defaultMaxTokens: numbe
   return {
     inputTokens: inputTokens * Math.max(n, 1),
     outputTokens: (request.maxTokens ?? defaultMaxTokens) * n,
+  };
+}
+
+/** A meter's totals as the `llm` block of a `summary.json` (snake_case, like the bench summary's). */
+export interface LlmTotals {
+  readonly calls: number;
+  readonly failed_calls: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cost_usd: number;
+  readonly cache_hits: number;
+  readonly retries: number;
+  readonly retry_wait_ms: number;
+  readonly timeouts: number;
+}
+
+export function llmTotals(usage: UsageSnapshot): LlmTotals {
+  return {
+    calls: usage.calls,
+    failed_calls: usage.failedCalls,
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cost_usd: usage.costUsd,
+    cache_hits: usage.cacheHits,
+    retries: usage.retries,
+    // Whole milliseconds: the waits are jittered, fractions of a millisecond mean nothing.
+    retry_wait_ms: Math.round(usage.retryWaitMs),
+    timeouts: usage.timeouts,
   };
 }

@@ -1,5 +1,6 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -77,6 +78,41 @@ describe("LlamaCppModel on a generated tiny GGUF", () => {
       seed: true,
       score: true,
     });
+  });
+
+  it("describes the context, vocabulary and template llama.cpp loaded", async () => {
+    const d = await lm.describe();
+    expect(d).toMatchObject({
+      path: tiny.path,
+      sizeBytes: tiny.sizeBytes,
+      architecture: "llama",
+      name: "bayesact-tiny",
+      context: { size: 512, sequences: 4, trained: 512 },
+      vocabulary: {
+        size: tiny.metadata.vocabularySize,
+        type: "spm",
+        tokenizer: "llama",
+        bos: "<s>",
+        eos: "</s>",
+        addsBos: true,
+      },
+      chatTemplate: { present: false },
+      threads: { used: 1, source: "option" },
+      gpu: false,
+    });
+  });
+
+  it("checks grammar and scoring with real calls", async () => {
+    const { grammar, score } = await lm.check();
+    expect(grammar.ok, grammar.detail).toBe(true);
+    expect(grammar.detail).toMatch(/^\{"answer":"(yes|no)","sure":(true|false)\} parses and validates/);
+    expect(score.ok, score.detail).toBe(true);
+    const expected = await lm.score("The answer is", " yes");
+    expect(score.detail).toContain(`= ${expected.logprob.toFixed(3)} over ${expected.tokens.length} tokens`);
+    // A call that fails is a failed check, with the reason, not a throw.
+    const aborted = await lm.check({ signal: AbortSignal.abort() });
+    expect(aborted.grammar).toEqual({ ok: false, detail: "the call was aborted" });
+    expect(aborted.score).toEqual({ ok: false, detail: "the call was aborted" });
   });
 
   it("renders the documented fallback template and counts prompt tokens exactly", async () => {
@@ -325,6 +361,7 @@ describe("LlamaCppModel on a generated tiny GGUF", () => {
     });
     const templated = new LlamaCppModel({ modelPath: path, ...BASE });
     try {
+      expect((await templated.describe()).chatTemplate).toEqual({ present: true, wrapper: "JinjaTemplate" });
       const expected = "<system>You move on a grid.</system>\n<user>Which way?</user>\n<assistant>";
       expect(await templated.renderChat(MESSAGES)).toBe(expected);
       const result = await templated.generate(gen({ maxTokens: 5 }));
@@ -337,14 +374,71 @@ describe("LlamaCppModel on a generated tiny GGUF", () => {
   });
 });
 
+describe("LlamaCppModel threads", () => {
+  // Each model gets its own context: measured with one generated token, so the thread splitter has run.
+  async function threadsAfterOneToken(threads: number | undefined) {
+    const m = new LlamaCppModel({
+      modelPath: tiny.path,
+      contextSize: 64,
+      maxParallel: 1,
+      ...(threads ? { threads } : {}),
+    });
+    try {
+      await m.generate({ messages: [{ role: "user", content: "hi" }], maxTokens: 1, temperature: 0 });
+      return (await m.describe()).threads;
+    } finally {
+      await m.close();
+    }
+  }
+
+  it("defaults to llama.cpp's math cores, capped by the CPUs available to the process", async () => {
+    const t = await threadsAfterOneToken(undefined);
+    expect(t.source).toBe("default");
+    expect(t.availableParallelism).toBe(os.availableParallelism());
+    expect(t.cpuMathCores).toBeGreaterThanOrEqual(1);
+    expect(t.used).toBe(Math.min(t.cpuMathCores, os.availableParallelism()));
+  });
+
+  it("uses exactly the threads asked for, beyond node-llama-cpp's own cap", async () => {
+    expect((await threadsAfterOneToken(1)).used).toBe(1);
+    // Above node-llama-cpp's default instance cap of max(4, math cores), which would clamp it.
+    const many = (await lm.describe()).threads.cpuMathCores + 5;
+    const t = await threadsAfterOneToken(many);
+    expect(t).toMatchObject({ used: many, source: "option" });
+  });
+});
+
 describe("LlamaCppModel errors and lifecycle", () => {
-  it("names a missing model file not_found, in one line", async () => {
-    const missing = new LlamaCppModel({ modelPath: join(dir, "nope.gguf"), ...BASE });
-    const error = await caught(missing.generate(gen()));
+  it("names a missing model file not_found, in one line, when asked for capabilities", async () => {
+    const path = join(dir, "nope.gguf");
+    const missing = new LlamaCppModel({ modelPath: path, ...BASE });
+    const error = await caught(missing.capabilities());
     expect(error.category).toBe("not_found");
     expect(error.userFacing).toBe(true);
-    expect(error.message).toBe(`model file not found: ${join(dir, "nope.gguf")}`);
+    expect(error.message).toBe(`model file ${path}: no such file`);
+    expect((await caught(missing.generate(gen()))).message).toBe(error.message);
     await missing.close();
+  });
+
+  it("refuses random bytes and a truncated GGUF before any call, naming the file", async () => {
+    const garbage = join(dir, "garbage.gguf");
+    await writeFile(garbage, randomBytes(100));
+    const g = new LlamaCppModel({ modelPath: garbage, ...BASE });
+    const notGguf = await caught(g.capabilities());
+    expect(notGguf.category).toBe("bad_request");
+    expect(notGguf.message).toBe(
+      `model file ${garbage}: not a GGUF file (it does not start with "GGUF"; 100 bytes)`,
+    );
+    await g.close();
+
+    const truncated = join(dir, "truncated.gguf");
+    await writeFile(truncated, (await readFile(tiny.path)).subarray(0, 200_000));
+    const t = new LlamaCppModel({ modelPath: truncated, ...BASE });
+    const error = await caught(t.describe());
+    expect(error.category).toBe("bad_request");
+    expect(error.message).toMatch(new RegExp(`^model file ${truncated} could not be loaded: \\S`));
+    expect(error.message).not.toContain("\n");
+    await t.close();
   });
 
   it("names a file that is not a model bad_request", async () => {

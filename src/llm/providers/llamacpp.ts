@@ -29,7 +29,8 @@
  *   `grammarSchema`). Its `integer` admits an exponent, so a grammar-valid answer can still fail validation
  *   (`generateObject` validates either way).
  */
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
+import os from "node:os";
 import type {
   ChatHistoryItem,
   ChatWrapper,
@@ -43,6 +44,7 @@ import type {
   LlamaText,
   Token,
 } from "node-llama-cpp";
+import { z } from "zod";
 import { LlmError } from "../errors.ts";
 import type {
   Capabilities,
@@ -66,7 +68,11 @@ export interface LlamaCppModelOptions {
   readonly contextSize?: number;
   /** `false` (default): CPU only. `"auto"`: let node-llama-cpp pick a GPU backend if one is usable. */
   readonly gpu?: false | "auto";
-  /** CPU threads (default: node-llama-cpp's choice, the machine's math cores). */
+  /**
+   * CPU threads (default: the cores llama.cpp counts as useful for math — physical cores, without SMT siblings —
+   * but never more than `os.availableParallelism()`). node-llama-cpp's own default on a CPU is at least 4, which
+   * oversubscribes small machines: see `describe().threads`.
+   */
   readonly threads?: number;
   /** A LoRA adapter (GGUF) applied on top of the model, e.g. one a `command:` trainer produced. */
   readonly lora?: string;
@@ -82,6 +88,67 @@ export interface TokenProbability {
   readonly token: string;
   /** Natural log of the raw model probability. */
   readonly logprob: number;
+}
+
+/** The outcome of one real call made by `check()`: `detail` says what came back, or why it failed. */
+export interface LlamaCppCheck {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** What a loaded GGUF model is, as llama.cpp sees it. */
+export interface LlamaCppDescription {
+  readonly path: string;
+  readonly sizeBytes: number;
+  /** `general.architecture`, e.g. `llama`. */
+  readonly architecture: string;
+  /** `general.name`, when the file has one. */
+  readonly name: string | undefined;
+  readonly context: {
+    /** Tokens per sequence of the context llama.cpp created. */
+    readonly size: number;
+    readonly sequences: number;
+    /** The context length the model was trained with (`<arch>.context_length`). */
+    readonly trained: number;
+  };
+  readonly vocabulary: {
+    /** Tokens in the GGUF vocabulary (`tokenizer.ggml.tokens`); undefined when the file has no token list. */
+    readonly size: number | undefined;
+    /** llama.cpp's vocabulary type: `spm`, `bpe`, `wpm`, `ugm`, … */
+    readonly type: string;
+    /** `tokenizer.ggml.model`, e.g. `llama` or `gpt2`. */
+    readonly tokenizer: string | undefined;
+    /** Text of the BOS / EOS token, null when the model has none. */
+    readonly bos: string | null;
+    readonly eos: string | null;
+    /** Whether prompts get a BOS token prepended. */
+    readonly addsBos: boolean;
+  };
+  readonly chatTemplate: {
+    /** Whether the GGUF has `tokenizer.chat_template` (otherwise `FALLBACK_TEMPLATE` is used). */
+    readonly present: boolean;
+    /** node-llama-cpp's chat wrapper for it, e.g. `JinjaTemplate`. */
+    readonly wrapper: string | undefined;
+  };
+  readonly threads: {
+    /** Threads llama.cpp's context holds (`llama_n_threads`), i.e. the number really used. */
+    readonly used: number;
+    /** `option`: `threads` / `?threads=`; `default`: min(cpuMathCores, availableParallelism). */
+    readonly source: "option" | "default";
+    /** Cores llama.cpp counts as useful for math (`common_cpu_get_num_math`). */
+    readonly cpuMathCores: number;
+    readonly availableParallelism: number;
+  };
+  /** The GPU backend in use, or false for CPU only. */
+  readonly gpu: string | false;
+}
+
+/** What `check()` measured with real calls. */
+export interface LlamaCppChecks {
+  /** A tiny generation under a JSON-schema grammar: does the answer parse and validate? */
+  readonly grammar: LlamaCppCheck;
+  /** One `score()` call: is the log-likelihood finite and ≤ 0? */
+  readonly score: LlamaCppCheck;
 }
 
 /**
@@ -116,6 +183,8 @@ interface Loaded {
   readonly pool: SequencePool;
   /** The model's own chat template, when it has one (resolved once: Jinja templates are parsed). */
   readonly chatWrapper: ChatWrapper | undefined;
+  readonly sizeBytes: number;
+  readonly threadsSource: "option" | "default";
 }
 
 interface RenderedPrompt {
@@ -144,6 +213,12 @@ const CAPABILITIES: Capabilities = Object.freeze({
 });
 
 const MAX_CACHED_GRAMMARS = 64;
+
+/** The grammar check of `check()`: an enum and a boolean, so every grammar-valid answer also validates. */
+const CHECK_ANSWER = z.strictObject({ answer: z.enum(["yes", "no"]), sure: z.boolean() });
+const CHECK_SCHEMA: JsonSchema = z.toJSONSchema(CHECK_ANSWER, { target: "draft-2020-12" });
+/** Room for `{"answer": "yes", "sure": false}` one byte per token, plus whitespace the grammar allows. */
+const CHECK_MAX_TOKENS = 96;
 
 export class LlamaCppModel implements LanguageModel {
   readonly id: string;
@@ -179,8 +254,58 @@ export class LlamaCppModel implements LanguageModel {
     this.endpoint = options.modelPath;
   }
 
-  async capabilities(): Promise<Capabilities> {
+  /**
+   * Loads the model first, so a missing or corrupt file fails here (`bench` asks before it creates a run folder);
+   * what llama.cpp then supports does not depend on the file. `check()` makes real calls.
+   */
+  async capabilities(options: { signal?: AbortSignal } = {}): Promise<Capabilities> {
+    await this.run(options.signal, undefined, () => this.load());
     return CAPABILITIES;
+  }
+
+  /** Load the model and report what llama.cpp made of it (a file that cannot be loaded throws, as every call does). */
+  async describe(options: { signal?: AbortSignal } = {}): Promise<LlamaCppDescription> {
+    const loaded = await this.run(options.signal, undefined, () => this.load());
+    const { model, context, llama } = loaded;
+    const metadata = model.fileInfo.metadata;
+    const tokens: unknown = metadata.tokenizer?.ggml?.tokens;
+    const tokenizerModel: unknown = metadata.tokenizer?.ggml?.model;
+    const name: unknown = metadata.general?.name;
+    return {
+      path: this.options.modelPath,
+      sizeBytes: loaded.sizeBytes,
+      architecture: String(model.architecture),
+      name: typeof name === "string" ? name : undefined,
+      context: {
+        size: context.contextSize,
+        sequences: context.totalSequences,
+        trained: model.trainContextSize,
+      },
+      vocabulary: {
+        size: Array.isArray(tokens) ? tokens.length : undefined,
+        type: String(model.vocabularyType),
+        tokenizer: typeof tokenizerModel === "string" ? tokenizerModel : undefined,
+        bos: model.tokens.bosString,
+        eos: model.tokens.eosString,
+        addsBos: model.tokens.shouldPrependBosToken,
+      },
+      chatTemplate: { present: loaded.chatWrapper !== undefined, wrapper: loaded.chatWrapper?.wrapperName },
+      threads: {
+        used: context.currentThreads,
+        source: loaded.threadsSource,
+        cpuMathCores: llama.cpuMathCores,
+        availableParallelism: os.availableParallelism(),
+      },
+      gpu: llama.gpu,
+    };
+  }
+
+  /**
+   * Make one grammar-constrained generation and one `score()` call and say what they gave. A check that fails is
+   * reported (`ok: false` and why), not thrown.
+   */
+  async check(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<LlamaCppChecks> {
+    return { grammar: await this.checkGrammar(options), score: await this.checkScore(options) };
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -245,9 +370,9 @@ export class LlamaCppModel implements LanguageModel {
   async score(
     prefix: string,
     continuation: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<ScoreResult> {
-    return this.run(options.signal, undefined, async (signal) => {
+    return this.run(options.signal, options.timeoutMs, async (signal) => {
       const loaded = await this.load();
       throwIfAborted(signal);
       const context = this.tokenizeRaw(loaded, prefix);
@@ -351,7 +476,8 @@ export class LlamaCppModel implements LanguageModel {
     body: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     if (this.closing !== undefined) throw new LlmError("bad_request", `model ${this.id} is closed`);
-    const timeout = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+    // AbortSignal.timeout takes whole milliseconds only.
+    const timeout = timeoutMs !== undefined ? AbortSignal.timeout(Math.ceil(timeoutMs)) : undefined;
     const signals = [this.lifetime.signal];
     if (userSignal !== undefined) signals.push(userSignal);
     if (timeout !== undefined) signals.push(timeout);
@@ -383,6 +509,58 @@ export class LlamaCppModel implements LanguageModel {
     }
   }
 
+  private async checkGrammar(calls: { signal?: AbortSignal; timeoutMs?: number }): Promise<LlamaCppCheck> {
+    try {
+      const result = await this.generate({
+        messages: [{ role: "user", content: 'Answer in JSON, e.g. {"answer": "yes", "sure": true}.' }],
+        responseFormat: { type: "json_schema", name: "doctor_check", schema: CHECK_SCHEMA },
+        temperature: 0,
+        seed: 0,
+        maxTokens: CHECK_MAX_TOKENS,
+        ...calls,
+      });
+      const choice = result.choices[0];
+      const text = choice?.text ?? "";
+      const quoted = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+      if (choice?.finishReason === "length") {
+        return { ok: false, detail: `the answer did not end within ${CHECK_MAX_TOKENS} tokens: ${quoted}` };
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return { ok: false, detail: `the answer is not JSON: ${quoted}` };
+      }
+      const parsed = CHECK_ANSWER.safeParse(value);
+      if (!parsed.success) return { ok: false, detail: `the answer does not match the schema: ${quoted}` };
+      return {
+        ok: true,
+        detail: `${JSON.stringify(parsed.data)} parses and validates (${result.usage.outputTokens} tokens)`,
+      };
+    } catch (error) {
+      return { ok: false, detail: firstLine(error) };
+    }
+  }
+
+  private async checkScore(calls: { signal?: AbortSignal; timeoutMs?: number }): Promise<LlamaCppCheck> {
+    const prefix = "The answer is";
+    const continuation = " yes";
+    try {
+      const result = await this.score(prefix, continuation, calls);
+      const finite =
+        Number.isFinite(result.logprob) &&
+        result.logprob <= 0 &&
+        result.tokens.every((t) => Number.isFinite(t.logprob) && t.logprob <= 0);
+      const what = `log p(${JSON.stringify(continuation)} | ${JSON.stringify(prefix)}) = ${result.logprob.toFixed(3)} over ${result.tokens.length} tokens`;
+      if (result.tokens.length === 0) return { ok: false, detail: `${what}: nothing was scored` };
+      return finite
+        ? { ok: true, detail: what }
+        : { ok: false, detail: `${what}: not a finite log-probability` };
+    } catch (error) {
+      return { ok: false, detail: firstLine(error) };
+    }
+  }
+
   private load(): Promise<Loaded> {
     if (this.loading === undefined) {
       const loading = this.loadOnce();
@@ -405,19 +583,7 @@ export class LlamaCppModel implements LanguageModel {
         cause: error,
       });
     }
-    try {
-      const info = await stat(path);
-      if (!info.isFile()) throw new LlmError("bad_request", `model path is not a file: ${path}`);
-    } catch (error) {
-      if (error instanceof LlmError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR") {
-        throw new LlmError("not_found", `model file not found: ${path}`, { cause: error });
-      }
-      throw new LlmError("bad_request", `cannot read model file ${path}: ${firstLine(error)}`, {
-        cause: error,
-      });
-    }
+    const sizeBytes = await checkModelFile(path);
 
     let llama: Llama;
     try {
@@ -430,22 +596,29 @@ export class LlamaCppModel implements LanguageModel {
           this.engineLog.push(message.trim());
           if (this.engineLog.length > 20) this.engineLog.shift();
         },
-        ...(this.options.threads !== undefined ? { maxThreads: this.options.threads } : {}),
       });
     } catch (error) {
       throw new LlmError("unsupported", `cannot start llama.cpp: ${firstLine(error)}`, { cause: error });
     }
+    // node-llama-cpp's CPU default is max(4, math cores) — 4 threads on a 2-core machine, where every token then
+    // waits for threads that have no core to run on. Math cores are physical cores (no SMT siblings); a
+    // container may give the process fewer CPUs than the machine has.
+    const threads =
+      this.options.threads ?? Math.max(1, Math.min(llama.cpuMathCores, os.availableParallelism()));
+    // The context's `threads` is what llama.cpp is given; `maxThreads` caps what the Llama instance's thread
+    // splitter allows all its contexts together, and would otherwise clamp an explicit `threads` above 4.
+    llama.maxThreads = threads;
     try {
       let model: LlamaModel;
       try {
         model = await llama.loadModel({ modelPath: path });
       } catch (error) {
-        const detail = this.engineLog.filter((l) => /error|fail/i.test(l)).at(-1);
-        throw new LlmError(
-          "bad_request",
-          `cannot load model ${path}: ${firstLine(error)}${detail !== undefined ? ` (${detail})` : ""}`,
-          { cause: error },
-        );
+        // llama.cpp's log lines arrive through a thread-safe callback, after the rejection: let them in.
+        await new Promise((resolve) => setImmediate(resolve));
+        const reason = loadFailureReason(this.engineLog) ?? firstLine(error);
+        throw new LlmError("bad_request", `model file ${path} could not be loaded: ${reason}`, {
+          cause: error,
+        });
       }
       const maxParallel = this.options.maxParallel ?? 4;
       let context: LlamaContext;
@@ -453,7 +626,7 @@ export class LlamaCppModel implements LanguageModel {
         context = await model.createContext({
           contextSize: this.options.contextSize ?? Math.min(model.trainContextSize || 4096, 4096),
           sequences: maxParallel,
-          ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
+          threads,
           ...(this.options.lora !== undefined
             ? { lora: { adapters: [{ filePath: this.options.lora }] } }
             : {}),
@@ -473,6 +646,8 @@ export class LlamaCppModel implements LanguageModel {
         context,
         pool: new SequencePool(sequences),
         chatWrapper: hasTemplate ? lib.resolveChatWrapper(model) : undefined,
+        sizeBytes,
+        threadsSource: this.options.threads !== undefined ? "option" : "default",
       };
     } catch (error) {
       await llama.dispose();
@@ -878,6 +1053,50 @@ function tokensCovering(model: LlamaModel, tokens: Token[], text: string): Token
     if (model.detokenize(tokens.slice(0, m)).startsWith(text)) return tokens.slice(0, m);
   }
   return tokens;
+}
+
+/**
+ * Check that `path` is a readable file that starts with the GGUF magic; returns its size. Each failure is one
+ * line naming the file and the reason.
+ */
+async function checkModelFile(path: string): Promise<number> {
+  const fail = (category: "not_found" | "bad_request", reason: string, cause?: unknown) =>
+    new LlmError(category, `model file ${path}: ${reason}`, { cause });
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw fail("bad_request", "not a file");
+    size = info.size;
+    const handle = await open(path, "r");
+    try {
+      const head = Buffer.alloc(4);
+      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      if (bytesRead < 4 || head.toString("latin1") !== "GGUF") {
+        throw fail("bad_request", `not a GGUF file (it does not start with "GGUF"; ${size} bytes)`);
+      }
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof LlmError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw fail("not_found", "no such file", error);
+    throw fail("bad_request", `cannot be read (${firstLine(error)})`, error);
+  }
+  return size;
+}
+
+/**
+ * The most telling llama.cpp log line of a failed load: the first error or failure that is not the generic
+ * "failed to load model", without its `function_name: ` prefixes.
+ */
+function loadFailureReason(log: readonly string[]): string | undefined {
+  for (const line of log) {
+    if (!/error|fail|exceeds|invalid|corrupt/i.test(line)) continue;
+    const text = line.replace(/^(?:\w+: )+(?:error loading model: )?(?:\w+: )*/, "").trim();
+    if (text !== "" && !/^failed to load model\b/i.test(text)) return text;
+  }
+  return undefined;
 }
 
 function throwIfAborted(signal: AbortSignal): void {

@@ -418,6 +418,68 @@ describe("OpenAICompatibleModel error mapping", () => {
     await failure(model.generate(ask("x")), "malformed_response");
   });
 
+  it("keeps both parts of an error body whose `error` is a string, and reads flat and FastAPI bodies", async () => {
+    const { server, model } = await setup();
+    server.enqueueFault({
+      kind: "status",
+      status: 404,
+      body: { error: "Not Found", message: "model m is not loaded" },
+    });
+    const a = await failure(model.generate(ask("q")), "not_found");
+    expect(a.message).toMatch(/HTTP 404: Not Found: model m is not loaded$/);
+    server.enqueueFault({
+      kind: "status",
+      status: 422,
+      body: { detail: [{ loc: ["body", "n"], msg: "too big" }] },
+    });
+    const b = await failure(model.generate(ask("q")), "bad_request");
+    expect(b.message).toContain('HTTP 422: [{"loc":["body","n"],"msg":"too big"}]');
+    server.enqueueFault({ kind: "status", status: 500, body: "upstream exploded" });
+    const c = await failure(model.generate(ask("q")), "server");
+    expect(c.message).toMatch(/HTTP 500: upstream exploded$/);
+  });
+
+  it("says the status arrived when the body stalls after it (not 'no HTTP status')", async () => {
+    const { server, model } = await setup();
+    server.enqueueFault({ kind: "stallBody" });
+    const error = await failure(model.generate(ask("q", { timeoutMs: 200 })), "timeout");
+    expect(error.message).toMatch(/HTTP 200 arrived, but its body did not finish within 200 ms$/);
+    expect(error.message).not.toContain("no HTTP status");
+  });
+
+  it("sends URL credentials as HTTP Basic authentication and shows them nowhere", async () => {
+    const password = "pw-9f3e1d2c-secret";
+    const { server } = await setup({ basicAuth: `alice:${password}` });
+    const url = server.url.replace("http://", `http://alice:${encodeURIComponent(password)}@`);
+    const model = new OpenAICompatibleModel({ baseURL: url, model: "m" });
+    models.push(model);
+    const result = await model.generate(ask("q"));
+    expect(result.choices).toHaveLength(1);
+    expect(server.requests.at(-1)?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`,
+    );
+    for (const text of [model.id, model.endpoint, JSON.stringify(model), inspect(model, { depth: 5 })]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain("alice");
+    }
+    expect(model.id).toBe(`openai-compatible:${server.url.replace("http://", "http://***@")}#m`);
+    server.enqueueFault({ kind: "status", status: 500, body: { error: { message: `bad auth for ${url}` } } });
+    const error = await failure(model.generate(ask("q")), "server");
+    expect(error.message).not.toContain(password);
+    // refused connection: the underlying fetch error must not carry the URL's credentials either
+    const dead = new OpenAICompatibleModel({ baseURL: "http://bob:hunter22@127.0.0.1:1/v1", model: "m" });
+    models.push(dead);
+    const refused = await failure(dead.generate(ask("q")), "connection");
+    expect(refused.message).not.toContain("hunter22");
+    expect(refused.message).toContain("127.0.0.1:1");
+  });
+
+  it("refuses URL credentials together with an API key", () => {
+    expect(
+      () => new OpenAICompatibleModel({ baseURL: "http://u:p@127.0.0.1:1/v1", model: "m", apiKey: API_KEY }),
+    ).toThrow(/carries credentials and an API key/);
+  });
+
   it("never puts the API key in an error, even when the server echoes it", async () => {
     const { server, model } = await setup();
     server.enqueueFault({
@@ -449,9 +511,10 @@ describe("OpenAICompatibleModel.capabilities", () => {
       grammar: false,
       score: false,
     });
-    expect(caps.notes).toEqual(["grammar and score are not available over the OpenAI-compatible protocol"]);
+    // Not llama.cpp (no GET /props): no scoring over HTTP.
+    expect(caps.notes).toEqual([expect.stringMatching(/^score: .*llama-server.*GET \/props: HTTP 404/)]);
     const probes = chatBodies(server);
-    for (const body of probes) expect(body.max_tokens).toBeLessThanOrEqual(16);
+    for (const body of probes) expect(body.max_tokens).toBeLessThanOrEqual(64);
     expect(await model.capabilities()).toBe(caps);
     expect(chatBodies(server)).toHaveLength(probes.length);
     // The n probe is shared with generate: n > 1 now needs no probe of its own.
@@ -519,6 +582,35 @@ describe("OpenAICompatibleModel.capabilities", () => {
       expect(caps.jsonSchema).toBe(true);
     },
   );
+
+  it("takes a 5xx that names the feature as unsupported (llama.cpp's old n > 1 answer), not as a failure", async () => {
+    const { model } = await setup({ supports: { n: false }, nUnsupported: "error500" });
+    const caps = await model.capabilities();
+    expect(caps.multipleSamples).toBe(false);
+    expect(caps.notes).toContain("n=2 rejected: HTTP 500: Only one completion choice is allowed");
+    expect(caps).toMatchObject({ jsonSchema: true, logprobs: true, seed: true });
+    // and n > 1 is then emulated with single requests
+    const result = await model.generate(ask("q", { n: 3, seed: 1 }));
+    expect(result.choices).toHaveLength(3);
+  });
+
+  it("names the probe request in a failure that does not name the feature, keeping category and retry-after", async () => {
+    const { server, model } = await setup();
+    server.enqueueFault({
+      kind: "status",
+      status: 503,
+      headers: { "retry-after": "7" },
+      body: { error: { message: "loading model", type: "unavailable_error", code: 503 } },
+    });
+    const error = await failure(model.capabilities(), "server");
+    expect(error.message).toMatch(
+      /: the capability probe's (json_schema|logprobs|n=2|seed) request failed: HTTP 503: loading model$/,
+    );
+    expect(error.retryable).toBe(true);
+    expect(error.retryAfterMs).toBe(7000);
+    expect(error.status).toBe(503);
+    expect((await model.capabilities()).seed).toBe(true);
+  });
 
   it("lets a caller abort its wait without breaking the shared probe", async () => {
     const { server, model } = await setup();

@@ -48,6 +48,8 @@ export type Fault =
     }
   /** Send 200 headers and half of a valid body, then destroy the socket mid-body. */
   | { readonly kind: "reset"; readonly times?: number }
+  /** Send 200 headers and half of a valid body, then nothing more (the socket stays open, like a stuck proxy). */
+  | { readonly kind: "stallBody"; readonly times?: number }
   /** Read the request and never answer, until the client gives up or the server closes. */
   | { readonly kind: "hang"; readonly times?: number }
   /** 200 with a body that is not valid JSON (content type `application/json` unless given). */
@@ -83,10 +85,15 @@ export interface OpenAIServerOptions {
     /** false: `seed` is silently ignored, so seeded calls differ. */
     seed?: boolean;
   };
-  /** How a server without n > 1 reacts to it: "error" (HTTP 400) or "single" (one choice, like llama.cpp). */
-  nUnsupported?: "error" | "single";
+  /**
+   * How a server without n > 1 reacts to it: "error" (HTTP 400), "single" (one choice), or "error500" (HTTP 500
+   * "Only one completion choice is allowed", as older llama.cpp servers answer).
+   */
+  nUnsupported?: "error" | "single" | "error500";
   /** Require `Authorization: Bearer <apiKey>`; otherwise HTTP 401. */
   apiKey?: string;
+  /** Require HTTP Basic authentication with this `user:password` (a reverse proxy); otherwise HTTP 401. */
+  basicAuth?: string;
   /** Prompts longer than this many tokens (characters / 4) get a context-length HTTP 400. */
   contextLength?: number;
   /** false: omit `usage` from answers, as some servers do. */
@@ -201,6 +208,16 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       res.write(text.slice(0, Math.floor(text.length / 2)), () => setImmediate(() => res.socket?.destroy()));
       return;
     }
+    if (fault?.kind === "stallBody") {
+      const text =
+        '{"id": "chatcmpl-stall", "object": "chat.completion", "choices": [{"index": 0, "message": ';
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text) * 2,
+      });
+      res.write(text);
+      return; // the rest never comes; close() destroys the socket
+    }
     if (fault?.kind === "malformed") {
       res.writeHead(200, { "content-type": fault.contentType ?? "application/json" });
       res.end('{"id": "chatcmpl-malformed", "choices": [{"index": 0, "message": ');
@@ -208,6 +225,13 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     }
     if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
       sendError(res, 401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
+      return;
+    }
+    if (
+      options.basicAuth !== undefined &&
+      headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString("base64")}`
+    ) {
+      sendError(res, 401, "Basic authentication required.", "invalid_request_error", "unauthorized");
       return;
     }
     const parsed = parseChatBody(raw);
@@ -228,6 +252,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     if ((body.n ?? 1) > 1 && supports.n === false) {
       if ((options.nUnsupported ?? "error") === "error") {
         sendError(res, 400, "only n = 1 is supported", "invalid_request_error");
+        return;
+      }
+      if (options.nUnsupported === "error500") {
+        sendError(res, 500, "Only one completion choice is allowed", "server_error", "500");
         return;
       }
       body = { ...body, n: 1 };
