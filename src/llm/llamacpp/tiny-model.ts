@@ -121,6 +121,56 @@ function resolveOptions(options: TinyModelOptions): TinyModelMetadata {
   return resolved;
 }
 
+/** The architecture of a llama model with the byte-level vocabulary (see `byteLlamaMetadata`). */
+export interface ByteLlamaArchitecture {
+  readonly name: string;
+  readonly contextLength: number;
+  readonly embeddingLength: number;
+  readonly blockCount: number;
+  readonly feedForwardLength: number;
+  readonly headCount: number;
+  readonly headCountKv: number;
+  readonly ropeBase: number;
+  readonly rmsEps: number;
+  readonly chatTemplate?: string;
+}
+
+/**
+ * GGUF metadata of a llama model with the byte-level SentencePiece vocabulary: shared by the random tiny model and
+ * the models the project trains (`learn/export.ts`), so both tokenize and run alike in llama.cpp.
+ */
+export function byteLlamaMetadata(a: ByteLlamaArchitecture): Map<string, GgufValue> {
+  const { tokens, types } = tinyVocabulary();
+  const metadata = new Map<string, GgufValue>([
+    ["general.architecture", gguf.string("llama")],
+    ["general.name", gguf.string(a.name)],
+    ["general.alignment", gguf.uint32(32)],
+    ["general.file_type", gguf.uint32(0)], // all F32
+    ["llama.context_length", gguf.uint32(a.contextLength)],
+    ["llama.embedding_length", gguf.uint32(a.embeddingLength)],
+    ["llama.block_count", gguf.uint32(a.blockCount)],
+    ["llama.feed_forward_length", gguf.uint32(a.feedForwardLength)],
+    ["llama.attention.head_count", gguf.uint32(a.headCount)],
+    ["llama.attention.head_count_kv", gguf.uint32(a.headCountKv)],
+    ["llama.attention.layer_norm_rms_epsilon", gguf.float32(a.rmsEps)],
+    ["llama.rope.dimension_count", gguf.uint32(a.embeddingLength / a.headCount)],
+    ["llama.rope.freq_base", gguf.float32(a.ropeBase)],
+    ["llama.vocab_size", gguf.uint32(tokens.length)],
+    ["tokenizer.ggml.model", gguf.string("llama")],
+    ["tokenizer.ggml.tokens", gguf.strings(tokens)],
+    ["tokenizer.ggml.scores", gguf.numbers("float32", new Array<number>(tokens.length).fill(0))],
+    ["tokenizer.ggml.token_type", gguf.numbers("int32", types)],
+    ["tokenizer.ggml.unknown_token_id", gguf.uint32(0)],
+    ["tokenizer.ggml.bos_token_id", gguf.uint32(1)],
+    ["tokenizer.ggml.eos_token_id", gguf.uint32(2)],
+    ["tokenizer.ggml.add_bos_token", gguf.bool(true)],
+    ["tokenizer.ggml.add_eos_token", gguf.bool(false)],
+    ["tokenizer.ggml.add_space_prefix", gguf.bool(false)],
+  ]);
+  if (a.chatTemplate !== undefined) metadata.set("tokenizer.chat_template", gguf.string(a.chatTemplate));
+  return metadata;
+}
+
 /** The metadata and tensors of the tiny model (pure; `writeTinyLlamaGguf` writes them). */
 export function tinyLlamaGguf(options: TinyModelOptions = {}): {
   metadata: Map<string, GgufValue>;
@@ -128,37 +178,21 @@ export function tinyLlamaGguf(options: TinyModelOptions = {}): {
   resolved: TinyModelMetadata;
 } {
   const m = resolveOptions(options);
-  const { tokens, types } = tinyVocabulary();
   const headSize = m.embeddingLength / m.headCount;
   const kvWidth = headSize * m.headCountKv;
 
-  const metadata = new Map<string, GgufValue>([
-    ["general.architecture", gguf.string("llama")],
-    ["general.name", gguf.string(m.name)],
-    ["general.alignment", gguf.uint32(32)],
-    ["general.file_type", gguf.uint32(0)], // all F32
-    ["llama.context_length", gguf.uint32(m.contextLength)],
-    ["llama.embedding_length", gguf.uint32(m.embeddingLength)],
-    ["llama.block_count", gguf.uint32(m.blockCount)],
-    ["llama.feed_forward_length", gguf.uint32(m.feedForwardLength)],
-    ["llama.attention.head_count", gguf.uint32(m.headCount)],
-    ["llama.attention.head_count_kv", gguf.uint32(m.headCountKv)],
-    ["llama.attention.layer_norm_rms_epsilon", gguf.float32(1e-5)],
-    ["llama.rope.dimension_count", gguf.uint32(headSize)],
-    ["llama.rope.freq_base", gguf.float32(10000)],
-    ["llama.vocab_size", gguf.uint32(m.vocabularySize)],
-    ["tokenizer.ggml.model", gguf.string("llama")],
-    ["tokenizer.ggml.tokens", gguf.strings(tokens)],
-    ["tokenizer.ggml.scores", gguf.numbers("float32", new Array<number>(tokens.length).fill(0))],
-    ["tokenizer.ggml.token_type", gguf.numbers("int32", types)],
-    ["tokenizer.ggml.unknown_token_id", gguf.uint32(m.unkTokenId)],
-    ["tokenizer.ggml.bos_token_id", gguf.uint32(m.bosTokenId)],
-    ["tokenizer.ggml.eos_token_id", gguf.uint32(m.eosTokenId)],
-    ["tokenizer.ggml.add_bos_token", gguf.bool(true)],
-    ["tokenizer.ggml.add_eos_token", gguf.bool(false)],
-    ["tokenizer.ggml.add_space_prefix", gguf.bool(false)],
-  ]);
-  if (m.chatTemplate !== undefined) metadata.set("tokenizer.chat_template", gguf.string(m.chatTemplate));
+  const metadata = byteLlamaMetadata({
+    name: m.name,
+    contextLength: m.contextLength,
+    embeddingLength: m.embeddingLength,
+    blockCount: m.blockCount,
+    feedForwardLength: m.feedForwardLength,
+    headCount: m.headCount,
+    headCountKv: m.headCountKv,
+    ropeBase: 10000,
+    rmsEps: 1e-5,
+    ...(m.chatTemplate !== undefined ? { chatTemplate: m.chatTemplate } : {}),
+  });
 
   // One stream per tensor, so changing one tensor's shape never shifts the others' weights.
   const rng = new Rng(m.seed);
