@@ -12,21 +12,29 @@
  */
 import { z } from "zod";
 import type { Rng } from "../core/rng.ts";
+import type {
+  EpisodeText,
+  LanguageTask,
+  PlannerMemory,
+  PlannerStyle,
+  StepText,
+} from "../envs/theory/prompts.ts";
+import { plannerMessages } from "../envs/theory/prompts.ts";
 import { LlmError } from "../llm/errors.ts";
 import { generateObject } from "../llm/structured.ts";
-import type { ChatMessage, LanguageModel } from "../llm/types.ts";
+import type { LanguageModel } from "../llm/types.ts";
 import type { Planner, PlannerStats, TraceView } from "./planners.ts";
 
-/** The language side of a PAR environment: all an LLM Planner is shown. */
-export interface LanguageTask {
-  /** ω. */
-  readonly task: string;
-  readonly H: number;
-  /** G. */
-  readonly subgoals: readonly string[];
-  /** The Reporter's texts, indexed by observation. */
-  readonly observations: readonly string[];
-}
+export {
+  type EpisodeText,
+  type LanguageTask,
+  type PlannerMemory,
+  type PlannerStyle,
+  plannerMessages,
+  type StepText,
+  subgoalAnswer,
+  summaryLines,
+} from "../envs/theory/prompts.ts";
 
 export interface LlmPlannerOptions {
   readonly model: LanguageModel;
@@ -35,6 +43,16 @@ export interface LlmPlannerOptions {
   readonly rng: Rng;
   /** Past episodes shown (the most recent ones); all when absent. */
   readonly contextEpisodes?: number;
+  /**
+   * How the memory is written: `episodes` (default) lists every past episode step by step; `summary` counts how
+   * often each (observation, subgoal) led to each next observation — Krishnamurthy et al.'s (2024) summarised
+   * history, which keeps the prompt short for a small model. For environments whose observation likelihood depends
+   * on the trace only through the last observation and subgoal (the probe trap, the gridworld) the counts are a
+   * sufficient statistic of the Variant-A posterior, so exact BAIL is the same under both.
+   */
+  readonly memory?: PlannerMemory;
+  /** `full` (default): a system message and spelled-out instructions; `compact`: the short form a small model is pretrained on. */
+  readonly style?: PlannerStyle;
   /** Show each past episode's return (the control arm). Default false: rewards are hidden from the Planner. */
   readonly seesReward?: boolean;
   /** Sampling temperature (default 1: g ~ LLM(· | prompt), the object BAIL describes). */
@@ -43,80 +61,6 @@ export interface LlmPlannerOptions {
   readonly maxTokens?: number;
   readonly signal?: AbortSignal;
   readonly name?: string;
-}
-
-/** One finished step of an episode, as text. */
-export interface StepText {
-  readonly observation: string;
-  readonly subgoal: string;
-}
-
-/** One episode in the Planner's memory. */
-export interface EpisodeText {
-  /** 1-based episode number. */
-  readonly index: number;
-  readonly steps: readonly StepText[];
-  /** The observation after the last subgoal. */
-  readonly outcome: string;
-  /** The episode's return, when rewards are visible. */
-  readonly reward?: number;
-}
-
-const SYSTEM =
-  "You are the Planner of an agent that acts through language subgoals. An Actor carries out each subgoal you " +
-  "choose and a Reporter tells you, in words, what it sees afterwards. Use what past episodes revealed.";
-
-/**
- * The Planner prompt for the next subgoal (exported so tests, docs and cassettes can show it).
- * `memory` is already windowed; `total` is the number of past episodes (to say how many are not shown).
- */
-export function plannerMessages(options: {
-  env: LanguageTask;
-  memory: readonly EpisodeText[];
-  total: number;
-  current: readonly StepText[];
-  observation: string;
-  episode: number;
-  seesReward: boolean;
-}): ChatMessage[] {
-  const { env, memory, total, current, observation, episode, seesReward } = options;
-  const lines: string[] = [`Task: ${env.task}`, ""];
-  lines.push(
-    seesReward ? "Each past episode shows its reward (1 = task done)." : "Rewards are not shown to you.",
-  );
-  lines.push("", "Subgoals (choose exactly one, written as listed):");
-  for (const g of env.subgoals) lines.push(`- ${g}`);
-  lines.push("");
-  if (total === 0) {
-    lines.push("Past episodes: none yet.");
-  } else {
-    const hidden = total - memory.length;
-    lines.push(
-      hidden > 0
-        ? `Past episodes (the last ${memory.length} of ${total}, oldest first):`
-        : "Past episodes (oldest first):",
-    );
-    for (const e of memory) {
-      lines.push(`Episode ${e.index}:`);
-      e.steps.forEach((s, i) => {
-        lines.push(`  ${i + 1}. observation: ${s.observation} | subgoal: ${s.subgoal}`);
-      });
-      lines.push(`  outcome: ${e.outcome}${e.reward === undefined ? "" : ` | reward: ${e.reward}`}`);
-    }
-  }
-  lines.push("", `Current episode ${episode}, step ${current.length + 1} of ${env.H}:`);
-  current.forEach((s, i) => {
-    lines.push(`  ${i + 1}. observation: ${s.observation} | subgoal: ${s.subgoal}`);
-  });
-  lines.push(`  ${current.length + 1}. observation: ${observation} | subgoal: ?`);
-  lines.push(
-    "",
-    `Choose ONE subgoal for step ${current.length + 1} from the list. Answer with JSON: {"subgoal": "<one of the subgoals>"}.`,
-  );
-  return [
-    { role: "system", content: SYSTEM },
-    { role: "user", content: lines.join("\n") },
-  ];
 }
 
 /** The failures answered with a uniform subgoal; everything else propagates. */
@@ -170,6 +114,8 @@ export class LlmPlanner implements Planner {
       observation,
       episode: this.t,
       seesReward: this.seesReward,
+      ...(this.options.memory ? { memoryMode: this.options.memory } : {}),
+      ...(this.options.style ? { style: this.options.style } : {}),
     });
     // Drawn before the call so the stream advances the same way whether the call succeeds or fails.
     const seed = rng.nextUint32() >>> 1;

@@ -8,6 +8,7 @@ import { runDoctor } from "./doctor.ts";
 import { addEvalCommand } from "./eval.ts";
 import { type Output, stdio } from "./output.ts";
 import { Int, LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg, Num, zodArg } from "./params.ts";
+import { addPretrainCommand, isPretrainRun, resumePretrainCommand } from "./pretrain.ts";
 import { reportCommand } from "./report.ts";
 import { type TheoryFlags, theoryCommand } from "./theory.ts";
 import { addTrainCommand, isTrainRun, resumeTrainCommand } from "./train.ts";
@@ -71,6 +72,9 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
   addEvalCommand(program, output, (code) => {
     exit.code = code;
   });
+  addPretrainCommand(program, output, (code) => {
+    exit.code = code;
+  });
 
   program
     .command("resume")
@@ -84,9 +88,11 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
       [],
     )
     .action(async (dir: string, opts: { model: string[] }) => {
-      exit.code = isTrainRun(dir)
-        ? await resumeTrainCommand(dir, output, opts.model)
-        : await resumeCommand(dir, output, opts.model);
+      exit.code = isPretrainRun(dir)
+        ? await resumePretrainCommand(dir, output)
+        : isTrainRun(dir)
+          ? await resumeTrainCommand(dir, output, opts.model)
+          : await resumeCommand(dir, output, opts.model);
     });
 
   program
@@ -99,6 +105,14 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .option("--base-seed <n>", "base of every seed stream", zodArg(Int.min(0)), 1)
     .option("--model <spec>", "also run the planner as this LLM (the exact arms still run)")
     .option("--context-episodes <n>", "past episodes shown to an LLM planner", zodArg(Int.min(0)))
+    .option(
+      "--planner-prompt <style>",
+      "an LLM planner's prompt: full or compact (default: the GGUF's own, else full)",
+    )
+    .option(
+      "--planner-memory <mode>",
+      "its memory: episodes or summary (default: the GGUF's own, else episodes)",
+    )
     .option("--out <dir>", "output folder (default runs/theory-<experiment>-<time>)")
     .option("--strict", "exit with code 1 when a check fails", false)
     .allowUnknownOption()

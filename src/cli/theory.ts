@@ -1,8 +1,12 @@
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXPERIMENTS, experiment, parseParams, runExperiment } from "../bench/theory/index.ts";
 import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "../bench/theory/types.ts";
 import { UserError } from "../core/errors.ts";
+import type { PlannerMemory, PlannerStyle } from "../envs/theory/prompts.ts";
+import { plannerFormatOf } from "../learn/export.ts";
 import { createModel } from "../llm/create.ts";
+import { parseModelSpec } from "../llm/spec.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { writeTheoryReport } from "../report/theory.ts";
 import type { Output } from "./output.ts";
@@ -13,6 +17,8 @@ export interface TheoryFlags {
   baseSeed: number;
   model?: string;
   contextEpisodes?: number;
+  plannerPrompt?: string;
+  plannerMemory?: string;
   out?: string;
   strict: boolean;
 }
@@ -54,6 +60,37 @@ function printResult(result: ExperimentResult, dir: string, output: Output): voi
   output.out(`  ${join(dir, "result.json")}, ${join(dir, "report.html")}`);
 }
 
+/**
+ * The LLM planner's prompt format: `--planner-prompt` / `--planner-memory` when given, else what a `llamacpp:` GGUF
+ * that `bayesact pretrain` wrote records (a pretrained planner must see the format it learned), else the default.
+ */
+async function resolvePlannerFormat(
+  flags: TheoryFlags,
+): Promise<{ memory: PlannerMemory; style: PlannerStyle } | undefined> {
+  const style = flags.plannerPrompt;
+  const memory = flags.plannerMemory;
+  if (style !== undefined && style !== "full" && style !== "compact")
+    throw new UserError(`bad --planner-prompt "${style}" (expected full or compact)`, {
+      category: "bad_option",
+    });
+  if (memory !== undefined && memory !== "episodes" && memory !== "summary")
+    throw new UserError(`bad --planner-memory "${memory}" (expected episodes or summary)`, {
+      category: "bad_option",
+    });
+  let recorded: { memory: PlannerMemory; style: PlannerStyle } | undefined;
+  if (flags.model !== undefined) {
+    const spec = parseModelSpec(flags.model);
+    if (spec.kind === "llamacpp" && existsSync(spec.modelPath)) {
+      recorded = await plannerFormatOf(spec.modelPath).catch(() => undefined);
+    }
+  }
+  if (style === undefined && memory === undefined) return recorded;
+  return {
+    style: (style ?? recorded?.style ?? "full") as PlannerStyle,
+    memory: (memory ?? recorded?.memory ?? "episodes") as PlannerMemory,
+  };
+}
+
 export async function theoryCommand(
   name: string,
   flags: TheoryFlags,
@@ -69,6 +106,7 @@ export async function theoryCommand(
   const outDir = resolve(
     flags.out ?? join("runs", `theory-${name}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
+  const plannerFormat = await resolvePlannerFormat(flags);
   let model: LanguageModel | undefined;
   if (flags.model !== undefined) model = createModel(flags.model);
   let failed = 0;
@@ -82,6 +120,7 @@ export async function theoryCommand(
         baseSeed: flags.baseSeed,
         ...(model ? { model } : {}),
         ...(flags.contextEpisodes !== undefined ? { contextEpisodes: flags.contextEpisodes } : {}),
+        ...(plannerFormat ? { plannerFormat } : {}),
         onProgress: (done, total) => {
           const now = performance.now();
           if (now - last > 5000) {

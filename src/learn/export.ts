@@ -4,7 +4,8 @@
  * `llamacpp:<file>` through the same provider, middleware and journal as a user's model.
  */
 
-import { type GgufTensorInput, writeGgufFile } from "../llm/llamacpp/gguf.ts";
+import type { PlannerMemory, PlannerStyle } from "../envs/theory/prompts.ts";
+import { type GgufTensorInput, gguf, readGgufFile, writeGgufFile } from "../llm/llamacpp/gguf.ts";
 import { byteLlamaMetadata } from "../llm/llamacpp/tiny-model.ts";
 import { type LlamaConfig, tensorLayout, type Weights } from "./transformer.ts";
 
@@ -12,7 +13,7 @@ export async function exportGguf(
   path: string,
   config: LlamaConfig,
   weights: Weights,
-  options: { name?: string } = {},
+  options: { name?: string; planner?: { memory: PlannerMemory; style: PlannerStyle } } = {},
 ): Promise<number> {
   const tensors: GgufTensorInput[] = tensorLayout(config).map((t) => {
     const data = weights.get(t.name);
@@ -31,5 +32,27 @@ export async function exportGguf(
     ropeBase: config.ropeBase,
     rmsEps: config.eps,
   });
+  // The prompt format the planner was trained on, so the theory lab can serve it the same one.
+  if (options.planner) {
+    metadata.set(PLANNER_MEMORY_KEY, gguf.string(options.planner.memory));
+    metadata.set(PLANNER_STYLE_KEY, gguf.string(options.planner.style));
+  }
   return writeGgufFile(path, { metadata, tensors });
+}
+
+export const PLANNER_MEMORY_KEY = "bayesact.planner.memory";
+export const PLANNER_STYLE_KEY = "bayesact.planner.style";
+
+/** The planner prompt format a GGUF file records (`exportGguf`), or undefined when it records none. */
+export async function plannerFormatOf(
+  path: string,
+): Promise<{ memory: PlannerMemory; style: PlannerStyle } | undefined> {
+  const file = await readGgufFile(path);
+  const memory = file.metadata.get(PLANNER_MEMORY_KEY);
+  const style = file.metadata.get(PLANNER_STYLE_KEY);
+  if (memory?.type !== "string" || style?.type !== "string") return undefined;
+  const m = memory.value;
+  const st = style.value;
+  if ((m !== "summary" && m !== "episodes") || (st !== "compact" && st !== "full")) return undefined;
+  return { memory: m, style: st };
 }

@@ -5,6 +5,7 @@ import type { Scalar } from "@tensorflow/tfjs";
 import type { Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaCppModel } from "../llm/providers/llamacpp.ts";
+import { toExample } from "./batches.ts";
 import { exportGguf } from "./export.ts";
 import { loadTf, type Tf } from "./tf.ts";
 import { BYTE_VOCAB, encodeBytes } from "./tokenizer.ts";
@@ -48,9 +49,7 @@ describe("the llama transformer in TensorFlow.js", () => {
     const model = new LlamaTransformer(tf, config, weights);
     const text = "Task: open door 3 | probe says: door 2.\n";
     const ids = [BYTE_VOCAB.bos, ...encodeBytes(text)];
-    const logits = tf.tidy(() =>
-      model.logitsAt(Int32Array.from(ids), 1, ids.length, Int32Array.from(ids.keys())),
-    );
+    const logits = tf.tidy(() => model.logits(Int32Array.from(ids)));
     const ours = (await logits.data()) as Float32Array;
     logits.dispose();
     model.dispose();
@@ -105,10 +104,7 @@ describe("the llama transformer in TensorFlow.js", () => {
 
   it("learns: the loss of a fixed batch falls under gradient steps", async () => {
     const model = new LlamaTransformer(tf, config, initWeights(config, 1));
-    const ids = Int32Array.from([BYTE_VOCAB.bos, ...encodeBytes("abcabcabcabc")]);
-    const positions = Int32Array.from({ length: ids.length - 1 }, (_, i) => i);
-    const targets = ids.slice(1);
-    const batch = { ids, rows: 1, length: ids.length, positions, targets };
+    const batch = [toExample("abc", "abcabcabcabc"), toExample("abcabc", "abcabc")];
     const optimizer = tf.train.adam(1e-2);
     const first = tf.tidy(() => model.loss(batch).dataSync()[0] as number);
     for (let i = 0; i < 30; i++) {

@@ -7,7 +7,7 @@
  * Weights are kept in GGUF's memory layout: a matrix with ggml dimensions [in, out] is a row-major [out, in] array,
  * so `y = x · Wᵀ`; the token embedding and the output matrix are [vocab, dim].
  */
-import type { Tensor, Tensor1D, Tensor2D, Variable } from "@tensorflow/tfjs";
+import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Variable } from "@tensorflow/tfjs";
 import { Rng } from "../core/rng.ts";
 import type { Tf } from "./tf.ts";
 
@@ -93,25 +93,32 @@ function tfShape(dims: readonly number[]): number[] {
   return dims.length === 1 ? [dims[0] as number] : [dims[1] as number, dims[0] as number];
 }
 
-export interface Batch {
-  /** Token ids, `rows × length`, right-padded (causal attention: padding never reaches earlier positions). */
+/**
+ * One training sequence: token ids and the first position whose next token is a target (the answer's start − 1;
+ * every later position up to the last-but-one predicts the token after it). Sequences are computed one by one with
+ * two-dimensional matrix products: on the WebAssembly backend a rank-3 (batched) product, or one with a transpose
+ * flag, runs about ten times slower than a plain 2-D one (2.4 against 24 GFLOP/s on the development machine).
+ */
+export interface Sequence {
   readonly ids: Int32Array;
-  readonly rows: number;
-  readonly length: number;
-  /** Flat positions (row · length + t) whose next token is predicted, and the tokens they must predict. */
-  readonly positions: Int32Array;
-  readonly targets: Int32Array;
+  readonly firstTarget: number;
 }
 
-/** The trainable model: one TensorFlow.js variable per GGUF tensor. */
+/** The trainable model: one TensorFlow.js variable per GGUF tensor, in GGUF layout ([out, in] for matrices). */
 export class LlamaTransformer {
   readonly config: LlamaConfig;
   readonly variables: Map<string, Variable>;
   private readonly tf: Tf;
-  private readonly rope = new Map<number, { cos: Tensor; sin: Tensor }>();
+  private readonly rope = new Map<number, { cos: Tensor2D; sin: Tensor2D }>();
+  private readonly rotate: Tensor2D;
+  private readonly mm: (a: Tensor2D, b: Tensor2D) => Tensor2D;
+  private causalMask: Tensor2D | undefined;
+
+  private static created = 0;
 
   constructor(tf: Tf, config: LlamaConfig, weights: Weights) {
     checkConfig(config);
+    LlamaTransformer.created += 1;
     this.tf = tf;
     this.config = config;
     this.variables = new Map();
@@ -119,8 +126,33 @@ export class LlamaTransformer {
       const data = weights.get(t.name);
       if (data === undefined || data.length !== t.size)
         throw new RangeError(`model: tensor ${t.name} has ${data?.length ?? 0} values, expected ${t.size}`);
-      this.variables.set(t.name, tf.variable(tf.tensor(data, tfShape(t.dims), "float32"), true, t.name));
+      // TensorFlow.js variable names are global to the engine: prefix them with this model's number.
+      const unique = `m${LlamaTransformer.created}/${t.name}`;
+      this.variables.set(t.name, tf.variable(tf.tensor(data, tfShape(t.dims), "float32"), true, unique));
     }
+    // A matrix product whose gradient uses materialised transposes instead of transpose flags (the flagged
+    // products take the WebAssembly backend's slow path). The gradient is still the textbook one of a product.
+    this.mm = tf.customGrad(((a: Tensor, b: Tensor, save: GradSaveFunc) => {
+      const x = a as Tensor2D;
+      const y = b as Tensor2D;
+      save([x, y]);
+      return {
+        value: tf.matMul(x, y),
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const [sx, sy] = saved as [Tensor2D, Tensor2D];
+          const g = dy as Tensor2D;
+          return [tf.matMul(g, tf.transpose(sy)), tf.matMul(tf.transpose(sx), g)];
+        },
+      };
+    }) as never) as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D;
+    const headSize = config.dim / config.heads;
+    const rotate = new Float32Array(headSize * headSize);
+    for (let i = 0; i < headSize / 2; i++) {
+      // (x·R)[2i] = −x[2i+1], (x·R)[2i+1] = x[2i]: RoPE's rotation of each adjacent pair, as a product.
+      rotate[(2 * i + 1) * headSize + 2 * i] = -1;
+      rotate[2 * i * headSize + 2 * i + 1] = 1;
+    }
+    this.rotate = tf.keep(tf.tensor2d(rotate, [headSize, headSize]));
   }
 
   private v(name: string): Variable {
@@ -153,109 +185,166 @@ export class LlamaTransformer {
       r.sin.dispose();
     }
     this.rope.clear();
+    this.rotate.dispose();
+    this.causalMask?.dispose();
   }
 
-  /** cos / sin of θ = position · base^(−2i/headSize) for the L positions and the headSize/2 pairs, [L, 1, pairs]. */
-  private ropeTables(length: number): { cos: Tensor; sin: Tensor } {
-    let r = this.rope.get(length);
+  /**
+   * cos / sin of θ = position · base^(−2i/headSize) for positions 0 … n − 1, repeated over each pair, [n, headSize]
+   * (computed as ggml does: theta_scale = base^(−2/n_dims), θ = p · theta_scale^i).
+   */
+  private ropeTables(n: number): { cos: Tensor2D; sin: Tensor2D } {
+    let r = this.rope.get(n);
     if (r === undefined) {
-      const pairs = this.config.dim / this.config.heads / 2;
-      const cos = new Float32Array(length * pairs);
-      const sin = new Float32Array(length * pairs);
-      for (let p = 0; p < length; p++) {
-        for (let i = 0; i < pairs; i++) {
-          // As ggml computes it: theta_scale = base^(−2/n_dims), θ = p · theta_scale^i.
-          const theta = p * Math.fround(this.config.ropeBase ** (-2 / (2 * pairs))) ** i;
-          cos[p * pairs + i] = Math.cos(theta);
-          sin[p * pairs + i] = Math.sin(theta);
+      const headSize = this.config.dim / this.config.heads;
+      const cos = new Float32Array(n * headSize);
+      const sin = new Float32Array(n * headSize);
+      const thetaScale = Math.fround(this.config.ropeBase ** (-2 / headSize));
+      for (let p = 0; p < n; p++) {
+        for (let i = 0; i < headSize / 2; i++) {
+          const theta = p * thetaScale ** i;
+          cos[p * headSize + 2 * i] = cos[p * headSize + 2 * i + 1] = Math.cos(theta);
+          sin[p * headSize + 2 * i] = sin[p * headSize + 2 * i + 1] = Math.sin(theta);
         }
       }
       r = {
-        cos: this.tf.keep(this.tf.tensor(cos, [length, 1, pairs])),
-        sin: this.tf.keep(this.tf.tensor(sin, [length, 1, pairs])),
+        cos: this.tf.keep(this.tf.tensor2d(cos, [n, headSize])),
+        sin: this.tf.keep(this.tf.tensor2d(sin, [n, headSize])),
       };
-      this.rope.set(length, r);
+      if (this.rope.size > 64) {
+        for (const old of this.rope.values()) {
+          old.cos.dispose();
+          old.sin.dispose();
+        }
+        this.rope.clear();
+      }
+      this.rope.set(n, r);
     }
     return r;
   }
 
-  private rmsNorm(x: Tensor, weight: Tensor1D): Tensor {
+  /** −1e9 above the diagonal, [n, n] (a slice of one cached mask as long as the context). */
+  private causal(n: number): Tensor2D {
+    const tf = this.tf;
+    if (this.causalMask === undefined || (this.causalMask.shape[0] as number) < n) {
+      this.causalMask?.dispose();
+      const size = Math.max(n, this.config.context);
+      this.causalMask = tf.keep(
+        tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([size, size]), -1, 0)), -1e9) as Tensor2D),
+      );
+    }
+    return tf.slice(this.causalMask, [0, 0], [n, n]);
+  }
+
+  private rmsNorm(x: Tensor2D, weight: Tensor1D): Tensor2D {
     const tf = this.tf;
     const ms = tf.mean(tf.square(x), -1, true);
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.config.eps))), weight);
   }
 
-  /** Rotate adjacent pairs of x [B, L, H, headSize] by the position's angles. */
-  private applyRope(x: Tensor, rows: number, length: number): Tensor {
+  /** RoPE of x [n, headSize] at positions from … from + n − 1: x ⊙ C + (x·R) ⊙ S. */
+  private applyRope(x: Tensor2D, from: number, total: number): Tensor2D {
     const tf = this.tf;
-    const { heads } = this.config;
-    const pairs = this.config.dim / heads / 2;
-    const { cos, sin } = this.ropeTables(length);
-    const pairsView = tf.reshape(x, [rows, length, heads, pairs, 2]);
-    const [a, b] = tf.split(pairsView, 2, 4) as [Tensor, Tensor];
-    const x0 = tf.reshape(a, [rows, length, heads, pairs]);
-    const x1 = tf.reshape(b, [rows, length, heads, pairs]);
-    const r0 = tf.sub(tf.mul(x0, cos), tf.mul(x1, sin));
-    const r1 = tf.add(tf.mul(x0, sin), tf.mul(x1, cos));
-    return tf.reshape(tf.stack([r0, r1], 4), [rows, length, heads, 2 * pairs]);
+    const headSize = this.config.dim / this.config.heads;
+    const n = x.shape[0] as number;
+    const { cos, sin } = this.ropeTables(total);
+    const c = from === 0 && n === total ? cos : tf.slice(cos, [from, 0], [n, headSize]);
+    const s = from === 0 && n === total ? sin : tf.slice(sin, [from, 0], [n, headSize]);
+    return tf.add(tf.mul(x, c), tf.mul(this.mm(x, this.rotate), s));
   }
 
-  /** Final hidden states (after the output norm), [rows·length, dim]. */
-  hidden(ids: Int32Array, rows: number, length: number): Tensor2D {
+  /**
+   * Final hidden states (after the output norm) of positions `from` … n − 1 of one sequence, [n − from, dim]. The
+   * last block computes only those positions' queries; its keys and values still come from every position.
+   */
+  hidden(ids: Int32Array, from = 0, transposed?: Map<string, Tensor2D>): Tensor2D {
     const tf = this.tf;
-    const { dim, heads, vocab } = this.config;
+    const { dim, heads, vocab, layers } = this.config;
+    const n = ids.length;
     const headSize = dim / heads;
-    const n = rows * length;
-    // Embedding lookup as a one-hot product: its gradient is a matrix product, which every backend has (the
-    // gather gradient needs UnsortedSegmentSum, which the WebAssembly backend lacks).
-    let x: Tensor = tf.matMul(tf.oneHot(tf.tensor1d(ids, "int32"), vocab), this.v("token_embd.weight"));
-    const causal = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([length, length]), -1, 0)), -1e9);
-    const scale = 1 / Math.sqrt(headSize);
-    const project = (h: Tensor, name: string) =>
-      tf.matMul(h as Tensor2D, this.v(name) as Tensor2D, false, true);
-    for (let b = 0; b < this.config.layers; b++) {
-      const p = `blk.${b}`;
-      const h = this.rmsNorm(x, this.v(`${p}.attn_norm.weight`) as Tensor1D);
-      const split = (t: Tensor) => tf.reshape(t, [rows, length, heads, headSize]);
-      const q = tf.transpose(
-        this.applyRope(split(project(h, `${p}.attn_q.weight`)), rows, length),
-        [0, 2, 1, 3],
-      );
-      const k = tf.transpose(
-        this.applyRope(split(project(h, `${p}.attn_k.weight`)), rows, length),
-        [0, 2, 1, 3],
-      );
-      const v = tf.transpose(split(project(h, `${p}.attn_v.weight`)), [0, 2, 1, 3]);
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), causal);
-      const attended = tf.matMul(tf.softmax(scores), v);
-      const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [n, dim]);
-      x = tf.add(x, project(merged, `${p}.attn_output.weight`));
-      const f = this.rmsNorm(x, this.v(`${p}.ffn_norm.weight`) as Tensor1D);
-      const gate = project(f, `${p}.ffn_gate.weight`);
-      const swiglu = tf.mul(tf.mul(gate, tf.sigmoid(gate)), project(f, `${p}.ffn_up.weight`));
-      x = tf.add(x, project(swiglu, `${p}.ffn_down.weight`));
-    }
-    return this.rmsNorm(x, this.v("output_norm.weight") as Tensor1D) as Tensor2D;
-  }
-
-  /** Logits at the given flat positions, [positions, vocab]. */
-  logitsAt(ids: Int32Array, rows: number, length: number, positions: Int32Array): Tensor2D {
-    const tf = this.tf;
-    const h = this.hidden(ids, rows, length);
-    // Row selection as a one-hot product (its gradient, unlike gather's, exists on the WebAssembly backend).
-    const select = tf.oneHot(tf.tensor1d(positions, "int32"), rows * length) as Tensor2D;
-    return tf.matMul(tf.matMul(select, h), this.v("output.weight") as Tensor2D, false, true);
-  }
-
-  /** Mean negative log-likelihood of the batch's targets (nats per target token). */
-  loss(batch: Batch): Tensor {
-    const tf = this.tf;
-    const logits = this.logitsAt(batch.ids, batch.rows, batch.length, batch.positions);
-    const logp = tf.logSoftmax(logits);
-    const picked = tf.sum(
-      tf.mul(logp, tf.oneHot(tf.tensor1d(batch.targets, "int32"), this.config.vocab)),
-      -1,
+    // Weights transposed once per batch ([in, out]), so every product is a plain x·W.
+    const wt = transposed ?? this.transposedWeights();
+    const w = (name: string) => wt.get(name) as Tensor2D;
+    // Embedding lookup as a one-hot product: its gradient is a product too, which every backend has (gather's
+    // needs UnsortedSegmentSum, which the WebAssembly backend lacks).
+    let x = this.mm(
+      tf.oneHot(tf.tensor1d(ids, "int32"), vocab) as Tensor2D,
+      this.v("token_embd.weight") as Tensor2D,
     );
-    return tf.neg(tf.mean(picked));
+    const scale = 1 / Math.sqrt(headSize);
+    for (let b = 0; b < layers; b++) {
+      const p = `blk.${b}`;
+      const start = b === layers - 1 ? from : 0;
+      const m = n - start;
+      const h = this.rmsNorm(x, this.v(`${p}.attn_norm.weight`) as Tensor1D);
+      const hq = start === 0 ? h : tf.slice(h, [start, 0], [m, dim]);
+      const mask = start === 0 ? this.causal(n) : tf.slice(this.causal(n), [start, 0], [m, n]);
+      let attention: Tensor2D | undefined;
+      for (let head = 0; head < heads; head++) {
+        const cols = (name: string) =>
+          heads === 1 ? w(name) : tf.slice(w(name), [0, head * headSize], [dim, headSize]);
+        const q = this.applyRope(this.mm(hq, cols(`${p}.attn_q.weight`)), start, n);
+        const k = this.applyRope(this.mm(h, cols(`${p}.attn_k.weight`)), 0, n);
+        const v = this.mm(h, cols(`${p}.attn_v.weight`));
+        const scores = tf.add(tf.mul(this.mm(q, tf.transpose(k)), scale), mask);
+        const o = this.mm(tf.softmax(scores) as Tensor2D, v);
+        // Each head's share of the output projection: the rows of Woᵀ that read this head (no concatenation).
+        const wo =
+          heads === 1
+            ? w(`${p}.attn_output.weight`)
+            : tf.slice(w(`${p}.attn_output.weight`), [head * headSize, 0], [headSize, dim]);
+        const out = this.mm(o, wo);
+        attention = attention === undefined ? out : (tf.add(attention, out) as Tensor2D);
+      }
+      const residual = start === 0 ? x : tf.slice(x, [start, 0], [m, dim]);
+      x = tf.add(residual, attention as Tensor2D);
+      const f = this.rmsNorm(x, this.v(`${p}.ffn_norm.weight`) as Tensor1D);
+      const gate = this.mm(f, w(`${p}.ffn_gate.weight`));
+      const swiglu = tf.mul(tf.mul(gate, tf.sigmoid(gate)), this.mm(f, w(`${p}.ffn_up.weight`)));
+      x = tf.add(x, this.mm(swiglu as Tensor2D, w(`${p}.ffn_down.weight`)));
+    }
+    return this.rmsNorm(x, this.v("output_norm.weight") as Tensor1D);
+  }
+
+  /** Every matrix as [in, out] (a transpose of a variable, so gradients flow to it). */
+  transposedWeights(): Map<string, Tensor2D> {
+    const out = new Map<string, Tensor2D>();
+    for (const t of tensorLayout(this.config)) {
+      if (t.dims.length === 2 && t.name !== "token_embd.weight")
+        out.set(t.name, this.tf.transpose(this.v(t.name) as Tensor2D));
+    }
+    return out;
+  }
+
+  /** Logits of positions `from` … n − 1 of one sequence, [n − from, vocab]. */
+  logits(ids: Int32Array, from = 0, transposed?: Map<string, Tensor2D>): Tensor2D {
+    const wt = transposed ?? this.transposedWeights();
+    return this.mm(this.hidden(ids, from, wt), wt.get("output.weight") as Tensor2D);
+  }
+
+  /**
+   * Mean over sequences of each sequence's negative log-likelihood of its targets (nats per answer): the MLE
+   * objective Σ log LLM(g | pt) of Words-to-Actions §2, per context. A per-token mean would scale the one token
+   * that decides the subgoal down by the answer's length. Each position from `firstTarget` to the last-but-one
+   * predicts the token after it.
+   */
+  loss(batch: readonly Sequence[]): Tensor {
+    const tf = this.tf;
+    const vocab = this.config.vocab;
+    const wt = this.transposedWeights();
+    let total: Tensor | undefined;
+    let count = 0;
+    for (const seq of batch) {
+      const n = seq.ids.length;
+      const from = seq.firstTarget;
+      if (from >= n - 1) continue;
+      const logits = tf.slice(this.logits(seq.ids, from, wt), [0, 0], [n - 1 - from, vocab]);
+      const targets = tf.oneHot(tf.tensor1d(seq.ids.subarray(from + 1), "int32"), vocab);
+      const picked = tf.sum(tf.mul(tf.logSoftmax(logits), targets));
+      total = total === undefined ? picked : tf.add(total, picked);
+      count += 1;
+    }
+    if (total === undefined || count === 0) throw new RangeError("model: the batch has no targets");
+    return tf.div(tf.neg(total), count);
   }
 }

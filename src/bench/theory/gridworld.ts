@@ -92,6 +92,7 @@ export const gridworldExperiment: TheoryExperiment<GridworldParams> = {
         concurrency: params.llmConcurrency,
         suffix: llmSfx,
         ...(ctx.contextEpisodes === undefined ? {} : { contextEpisodes: ctx.contextEpisodes }),
+        ...(ctx.plannerFormat ?? {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       const rng = root.stream(`llm p=${params.p},H=${params.H}`);

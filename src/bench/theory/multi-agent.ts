@@ -292,6 +292,7 @@ export const multiAgentExperiment: TheoryExperiment<MultiAgentParams> = {
           rng: r,
           name,
           ...(ctx.contextEpisodes === undefined ? {} : { contextEpisodes: ctx.contextEpisodes }),
+          ...(ctx.plannerFormat ?? {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
       const async = { asynchronous: true, concurrency: params.llmConcurrency } as const;

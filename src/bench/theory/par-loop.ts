@@ -32,6 +32,7 @@ import {
 } from "../../agents/planners.ts";
 import type { Rng } from "../../core/rng.ts";
 import { drawLatent, EpisodeTrace, type ParEnv, ParWorld } from "../../envs/theory/par.ts";
+import type { PlannerMemory, PlannerStyle } from "../../envs/theory/prompts.ts";
 import type { LanguageModel } from "../../llm/types.ts";
 import { checkpoints, horizonSlope, RegretCurves, type SlopeFit, tailSlope } from "../../theory/regret.ts";
 import { type EpsilonSchedule, epsilonAt, tunedEpsilon } from "../../theory/schedules.ts";
@@ -516,7 +517,14 @@ export function llmArms(
   model: LanguageModel,
   schedule: EpsilonSchedule,
   explore: ExplorationPolicy,
-  options: { contextEpisodes?: number; concurrency: number; signal?: AbortSignal; suffix: string },
+  options: {
+    contextEpisodes?: number;
+    memory?: PlannerMemory;
+    style?: PlannerStyle;
+    concurrency: number;
+    signal?: AbortSignal;
+    suffix: string;
+  },
 ): ArmSpec[] {
   const planner = (rng: Rng, name: string) =>
     new LlmPlanner({
@@ -525,6 +533,8 @@ export function llmArms(
       rng,
       name,
       ...(options.contextEpisodes === undefined ? {} : { contextEpisodes: options.contextEpisodes }),
+      ...(options.memory ? { memory: options.memory } : {}),
+      ...(options.style ? { style: options.style } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   const llmName = `${ARM.llm}${options.suffix}`;
@@ -534,7 +544,11 @@ export function llmArms(
       name: llmName,
       asynchronous: true,
       concurrency: options.concurrency,
-      info: { model: model.id, context_episodes: options.contextEpisodes ?? "all" },
+      info: {
+        model: model.id,
+        context_episodes: options.contextEpisodes ?? "all",
+        prompt: `${options.style ?? "full"}, ${options.memory ?? "episodes"}`,
+      },
       create: ({ rng }) => planner(rng, llmName),
     },
     {

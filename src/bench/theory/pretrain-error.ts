@@ -88,6 +88,7 @@ export const pretrainErrorExperiment: TheoryExperiment<PretrainErrorParams> = {
         concurrency: params.llmConcurrency,
         suffix: llmSfx,
         ...(ctx.contextEpisodes === undefined ? {} : { contextEpisodes: ctx.contextEpisodes }),
+        ...(ctx.plannerFormat ?? {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       const llmRng = root.stream(`llm K=${K},p=${p}`);

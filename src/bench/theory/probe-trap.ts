@@ -152,6 +152,7 @@ export const probeTrapExperiment: TheoryExperiment<ProbeTrapParams> = {
         concurrency: params.llmConcurrency,
         suffix: llmSfx,
         ...(ctx.contextEpisodes === undefined ? {} : { contextEpisodes: ctx.contextEpisodes }),
+        ...(ctx.plannerFormat ?? {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       const rng = root.stream(`llm K=${params.llmK},p=${params.p}`);

@@ -4,6 +4,7 @@
  * its theorem predicts, measured in that run.
  */
 import type { z } from "zod";
+import type { PlannerMemory, PlannerStyle } from "../../envs/theory/prompts.ts";
 import type { LanguageModel } from "../../llm/types.ts";
 
 /** A series over t (checkpoints), mean and standard error across seeds. */
@@ -74,6 +75,8 @@ export interface ExperimentContext {
   model?: LanguageModel;
   /** Past episodes shown to an LLM planner (window); all when absent. */
   contextEpisodes?: number;
+  /** How an LLM planner writes its prompt (default: full, every episode); a pretrained model needs its own. */
+  plannerFormat?: { readonly memory: PlannerMemory; readonly style: PlannerStyle };
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }

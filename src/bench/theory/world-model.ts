@@ -340,6 +340,7 @@ export const worldModelExperiment: TheoryExperiment<WorldModelParams> = {
           rng,
           name,
           ...(ctx.contextEpisodes === undefined ? {} : { contextEpisodes: ctx.contextEpisodes }),
+          ...(ctx.plannerFormat ?? {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
       const llmName = `${ARM_WM.llm}${llmSfx}`;

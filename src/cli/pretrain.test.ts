@@ -1,0 +1,143 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readGgufFile } from "../llm/llamacpp/gguf.ts";
+import { main } from "./main.ts";
+import { bufferOutput } from "./output.ts";
+
+const BIN = new URL("../../bin/bayesact.js", import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), "bayesact-pretrain-cli-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A run small enough for a unit test: a few seconds of training. */
+const tiny = [
+  "pretrain",
+  "probe-trap",
+  "--K",
+  "2",
+  "--samples",
+  "48",
+  "--heldout",
+  "8",
+  "--max-episodes",
+  "3",
+  "--dim",
+  "16",
+  "--layers",
+  "1",
+  "--heads",
+  "1",
+  "--context",
+  "512",
+  "--steps",
+  "12",
+  "--batch",
+  "4",
+  "--warmup",
+  "2",
+  "--checkpoint-every",
+  "3",
+  "--served-eval",
+  "2",
+];
+
+async function cli(args: string[]) {
+  const output = bufferOutput();
+  const code = await main(args, output);
+  return { code, ...output };
+}
+
+/** Tensor data of a GGUF (its bytes after the header), to compare two runs' final weights. */
+async function tensorBytes(path: string): Promise<Buffer> {
+  const file = await readGgufFile(path);
+  return readFileSync(path).subarray(file.dataOffset);
+}
+
+describe("bayesact pretrain", () => {
+  it("trains, exports a GGUF llama.cpp loads, and reports held-out TV through TensorFlow.js and llama.cpp", async () => {
+    const out = join(root, "whole");
+    const r = await cli([...tiny, "--out", out]);
+    expect(r.code, r.stderr.join("\n")).toBe(0);
+    expect(r.stdout.join("\n")).toMatch(
+      /held-out: loss [\d.]+ nats per answer, TV to exact BAIL [\d.]+ over 8 contexts/,
+    );
+    expect(r.stdout.join("\n")).toMatch(/through llama.cpp: TV [\d.]+ over 2 contexts/);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    // The served model is the trained one: its distributions match TensorFlow.js's.
+    expect(summary.servedTv.maxGapToTf).toBeLessThan(0.02);
+    expect(summary.steps).toBe(12);
+    expect(summary.lossCurve.at(-1).step).toBe(12);
+    // Resuming a finished run redoes nothing and gives the same result.
+    const again = await cli(["resume", out]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).heldoutTv).toEqual(summary.heldoutTv);
+  });
+
+  it("kill -9 during training, then resume: the final weights equal an uninterrupted run's", async () => {
+    const killed = join(root, "killed");
+    const child = spawn(process.execPath, [BIN, ...tiny, "--steps", "30", "--out", killed], {
+      stdio: "ignore",
+      env: { ...process.env, CI: "true" },
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_c, signal) => resolve(signal)),
+    );
+    // Kill once a checkpoint exists and before training ends.
+    for (;;) {
+      if (existsSync(join(killed, "checkpoint.json"))) break;
+      if (child.exitCode !== null) throw new Error("the run finished before it could be killed");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    expect(existsSync(join(killed, "model.gguf"))).toBe(false);
+    const step = JSON.parse(readFileSync(join(killed, "checkpoint.json"), "utf8")).step as number;
+    expect(step).toBeGreaterThan(0);
+    expect(step).toBeLessThan(30);
+
+    const resumed = await cli(["resume", killed]);
+    expect(resumed.code, resumed.stderr.join("\n")).toBe(0);
+    expect(resumed.stderr.join("\n")).toMatch(/resuming at step \d+ of 30/);
+    const whole = join(root, "whole-30");
+    expect((await cli([...tiny, "--steps", "30", "--out", whole])).code).toBe(0);
+    expect(
+      (await tensorBytes(join(killed, "model.gguf"))).equals(await tensorBytes(join(whole, "model.gguf"))),
+    ).toBe(true);
+  });
+
+  it("a damaged checkpoint, a foreign data file or a context longer than the window: one line, exit 2", async () => {
+    const base = join(root, "base");
+    expect((await cli([...tiny, "--steps", "3", "--out", base])).code).toBe(0);
+
+    const damaged = join(root, "damaged");
+    const child = await cli([...tiny, "--steps", "6", "--out", damaged]);
+    expect(child.code).toBe(0);
+    rmSync(join(damaged, "model.gguf"));
+    rmSync(join(damaged, "summary.json"));
+    const bin = readFileSync(join(damaged, "checkpoint.bin"));
+    bin[100] = (bin[100] as number) ^ 0xff;
+    writeFileSync(join(damaged, "checkpoint.bin"), bin);
+    const r1 = await cli(["resume", damaged]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr.at(-1)).toMatch(/checkpoint\.json: checkpoint\.bin does not match it/);
+
+    const foreign = join(root, "foreign");
+    expect((await cli([...tiny, "--steps", "3", "--out", foreign])).code).toBe(0);
+    rmSync(join(foreign, "model.gguf"));
+    rmSync(join(foreign, "checkpoint.json"));
+    writeFileSync(join(foreign, "data.jsonl"), '{"instruction": "not pretraining data"}\n');
+    const r2 = await cli(["resume", foreign]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.at(-1)).toMatch(/data\.jsonl: line 1 is not pretraining data/);
+
+    const long = await cli([...tiny, "--context", "64", "--out", join(root, "long")]);
+    expect(long.code).toBe(2);
+    expect(long.stderr.at(-1)).toMatch(/more than the model's window of 64/);
+
+    const exists = await cli([...tiny, "--out", base]);
+    expect(exists.code).toBe(2);
+    expect(exists.stderr.at(-1)).toMatch(/already holds a run/);
+  });
+});
