@@ -41,6 +41,8 @@ const tiny = [
   "3",
   "--served-eval",
   "2",
+  "--deploy-runs",
+  "2",
 ];
 
 async function cli(args: string[]) {
@@ -135,6 +137,35 @@ describe("bayesact pretrain", () => {
     const long = await cli([...tiny, "--context", "64", "--out", join(root, "long")]);
     expect(long.code).toBe(2);
     expect(long.stderr.at(-1)).toMatch(/more than the model's window of 64/);
+
+    // A cut-off GGUF named as a theory planner arm.
+    const gguf = readFileSync(join(base, "model.gguf"));
+    const cut = join(root, "cut.gguf");
+    writeFileSync(cut, gguf.subarray(0, Math.floor(gguf.length / 2)));
+    const theory = [
+      "theory",
+      "probe-trap",
+      "--seeds",
+      "2",
+      "--horizon",
+      "20",
+      "--horizons",
+      "10,20",
+      "--Ks",
+      "2",
+    ];
+    const r3 = await cli([
+      ...theory,
+      "--llmHorizon",
+      "2",
+      "--llmSeeds",
+      "1",
+      "--model",
+      `llamacpp:${cut}?threads=1`,
+    ]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toHaveLength(1);
+    expect(r3.stderr[0]).toMatch(/cut\.gguf/);
 
     const exists = await cli([...tiny, "--out", base]);
     expect(exists.code).toBe(2);

@@ -59,6 +59,8 @@ interface PretrainFlags {
   warmup: number;
   checkpointEvery: number;
   servedEval: number;
+  deployRuns: number;
+  deployEpisodes?: number;
   out?: string;
 }
 
@@ -91,6 +93,13 @@ export function addPretrainCommand(
     .option("--warmup <n>", "warm-up steps", int(0), DEFAULT_OPTIMIZER.warmupSteps)
     .option("--checkpoint-every <n>", "steps between checkpoints", int(1), 100)
     .option("--served-eval <n>", "held-out contexts also scored through llama.cpp after export", int(0), 50)
+    .option(
+      "--deploy-runs <n>",
+      "plays of the learned planner through llama.cpp per loop (naive, ε-greedy)",
+      int(0),
+      20,
+    )
+    .option("--deploy-episodes <n>", "episodes per play (default: --max-episodes)", int(1))
     .option("--out <dir>", "run folder (default runs/pretrain-<experiment>-<time>)")
     .action(async (experiment: string, flags: PretrainFlags) => {
       setExit(await pretrainCommand(experiment, flags, output));
@@ -139,6 +148,8 @@ export async function pretrainCommand(
     },
     checkpointEvery: flags.checkpointEvery,
     servedEval: flags.servedEval,
+    deployRuns: flags.deployRuns,
+    deployEpisodes: flags.deployEpisodes ?? Math.max(1, flags.maxEpisodes),
   };
   const dir = resolve(
     flags.out ?? join("runs", `pretrain-${experiment}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
@@ -239,6 +250,14 @@ async function drive(dir: string, config: PretrainConfig, output: Output): Promi
   if (summary.servedTv) {
     output.out(
       `through llama.cpp: TV ${summary.servedTv.mean.toFixed(4)} over ${summary.servedTv.contexts} contexts (largest gap to TensorFlow.js ${summary.servedTv.maxGapToTf.toExponential(2)})`,
+    );
+  }
+  for (const d of summary.deployment) {
+    const agreement = Number.isNaN(d.agreement.share)
+      ? ""
+      : `; agrees with BAIL's clear choice ${(100 * d.agreement.share).toFixed(0)}% of ${d.agreement.decisions} (chance ${(100 * d.agreement.chance).toFixed(0)}%)`;
+    output.out(
+      `deployment (${d.loop === "eps" ? "ε-greedy" : "naive"}, ${d.runs}×${d.episodes} episodes): TV ${d.tv.toFixed(4)} over ${d.decisions} decisions${agreement}; regret per episode ${(d.regret.reduce((a, b) => a + b, 0) / d.episodes).toFixed(3)}, in the last 20% ${d.tail.regret.toFixed(3)} (floor predicted from TV ${d.tail.predicted.toFixed(3)})`,
     );
   }
   output.out(

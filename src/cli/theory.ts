@@ -108,7 +108,16 @@ export async function theoryCommand(
   );
   const plannerFormat = await resolvePlannerFormat(flags);
   let model: LanguageModel | undefined;
-  if (flags.model !== undefined) model = createModel(flags.model);
+  if (flags.model !== undefined) {
+    model = createModel(flags.model);
+    // Load (or probe) it before any work: a missing or damaged model is one line, not a run's worth of output.
+    try {
+      await model.capabilities();
+    } catch (error) {
+      await model.close?.();
+      throw error;
+    }
+  }
   let failed = 0;
   const started = performance.now();
   try {

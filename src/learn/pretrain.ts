@@ -22,6 +22,7 @@ import { LlamaCppModel } from "../llm/providers/llamacpp.ts";
 import { type Example, toExample } from "./batches.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { PRETRAIN_FORMAT, pretrainSample } from "./data.ts";
+import { type DeploymentReport, evaluateDeployment } from "./deploy.ts";
 import { servedSubgoalDistribution, subgoalDistribution, totalVariation } from "./evaluate.ts";
 import { exportGguf } from "./export.ts";
 import { loadTf } from "./tf.ts";
@@ -70,6 +71,10 @@ export const PretrainConfigSchema = z.strictObject({
   checkpointEvery: z.number().int().min(1),
   /** Held-out contexts also scored through llama.cpp after export (a check of the served path). */
   servedEval: z.number().int().min(0),
+  /** Plays of the learned planner through llama.cpp per deployment loop (naive, ε-greedy); 0 skips the stage. */
+  deployRuns: z.number().int().min(0).default(0),
+  /** Episodes per play. */
+  deployEpisodes: z.number().int().min(1).default(30),
 });
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
@@ -108,6 +113,8 @@ export interface PretrainSummary {
   readonly servedTv:
     | { readonly mean: number; readonly contexts: number; readonly maxGapToTf: number }
     | undefined;
+  /** The learned planner playing the probe trap through llama.cpp (`deploy.ts`): TV met at deployment, regret. */
+  readonly deployment: readonly DeploymentReport[];
   readonly trainTokensPerSecond: number;
   readonly trainSeconds: number;
   readonly lossCurve: readonly { readonly step: number; readonly loss: number }[];
@@ -126,7 +133,7 @@ export function pretrainEnv(config: PretrainConfig): ParEnv {
 
 /** The identity of a run for its checkpoints: the settings that shape data and weights. */
 export function runDigest(config: PretrainConfig): string {
-  const { checkpointEvery: _c, servedEval: _s, ...shaping } = config;
+  const { checkpointEvery: _c, servedEval: _s, deployRuns: _r, deployEpisodes: _e, ...shaping } = config;
   // Canonical (sorted-key) JSON: a config read back from the manifest may list its keys in another order.
   return createHash("sha256").update(canonicalJson(shaping)).digest("hex").slice(0, 16);
 }
@@ -284,6 +291,7 @@ export async function runPretrain(
     if (!existsSync(modelPath)) {
       await exportGguf(`${modelPath}.tmp`, modelConfig, await model.weights(), {
         name: `bayesact-planner ${env.name}`,
+        planner: PRETRAIN_FORMAT,
       });
       renameSync(`${modelPath}.tmp`, modelPath);
       log(`export: ${modelPath}`);
@@ -316,6 +324,33 @@ export async function runPretrain(
         await served.close();
       }
     }
+    const deployment: DeploymentReport[] = [];
+    if (config.deployRuns > 0) {
+      const served = new LlamaCppModel({
+        modelPath,
+        threads: 1,
+        contextSize: modelConfig.context,
+        maxParallel: 1,
+      });
+      try {
+        for (const loop of ["naive", "eps"] as const) {
+          const report = await evaluateDeployment(served, env, {
+            loop,
+            runs: config.deployRuns,
+            episodes: config.deployEpisodes,
+            seed: `deploy ${config.seed}`,
+            format: PRETRAIN_FORMAT,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
+          deployment.push(report);
+          log(
+            `deploy ${loop}: TV ${report.tv.toFixed(4)} over ${report.decisions} decisions, regret ${sum(report.regret).toFixed(2)} over ${report.episodes} episodes`,
+          );
+        }
+      } finally {
+        await served.close();
+      }
+    }
     // One entry per step: steps redone after a resume replace the ones of the interrupted process.
     const byStep = new Map<number, { step: number; loss: number; tokens: number; ms: number }>();
     for (const line of readFileSync(lossCurvePath, "utf8").split("\n")) {
@@ -335,6 +370,7 @@ export async function runPretrain(
       heldoutLoss,
       heldoutTv: { mean: tvs.reduce((a, b) => a + b, 0) / tvs.length, contexts: tvs.length },
       servedTv,
+      deployment,
       trainTokensPerSecond: trainSeconds > 0 ? tokens / trainSeconds : 0,
       trainSeconds,
       lossCurve: curve
@@ -347,4 +383,8 @@ export async function runPretrain(
     trainer.dispose();
     model.dispose();
   }
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }

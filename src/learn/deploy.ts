@@ -1,0 +1,191 @@
+/**
+ * The learned planner at deployment: it plays the probe trap episode after episode, its memory is what its own
+ * choices produced, and at every decision its next-subgoal distribution (read through the served model's `score`,
+ * as the theory lab's `llm` arm reads it) is compared with exact BAIL of that same memory. Pretraining contexts come
+ * from a behaviour policy that probes at every rate; the Planner loop produces its own contexts (naive BAIL never
+ * probes, ε-greedy probes at rate ε_t), so the held-out TV on pretraining contexts and the TV met at deployment
+ * can differ: the coverage effect of spec §5 / S1b.
+ *
+ * Two loops: `naive` samples every subgoal from the model; `eps` explores with probability ε_t = min(1, t^{-1/2})
+ * by consulting a probe [our choice: "always probe" exploration, the spec's r_exp = 1 case] and otherwise samples
+ * from the model.
+ */
+import { Rng } from "../core/rng.ts";
+import { EpisodeTrace, type ParEnv, ParWorld } from "../envs/theory/par.ts";
+import type { LanguageModel } from "../llm/types.ts";
+import { exactBail, type HistoryEpisode, type PromptFormat, plannerPrompt } from "./data.ts";
+import { servedSubgoalDistribution, totalVariation } from "./evaluate.ts";
+
+export type DeploymentLoop = "naive" | "eps";
+
+export interface DeploymentOptions {
+  readonly loop: DeploymentLoop;
+  /** Independent plays (a fresh z ~ P_Z each). */
+  readonly runs: number;
+  /** Episodes per play. */
+  readonly episodes: number;
+  readonly seed: number | string;
+  readonly format: PromptFormat;
+  readonly signal?: AbortSignal;
+  /** After each decision (progress). */
+  readonly onDecision?: () => void;
+}
+
+export interface DeploymentReport {
+  readonly loop: DeploymentLoop;
+  readonly runs: number;
+  readonly episodes: number;
+  /** Decisions where the Planner asked the model (exploration steps do not). */
+  readonly decisions: number;
+  /** Mean TV between the model's distribution and exact BAIL over those decisions. */
+  readonly tv: number;
+  /**
+   * Among decisions where exact BAIL has one clear favourite (probability ≥ 0.9), the share where the model's most
+   * likely subgoal is it (a tie among m favourites counts 1/m); `chance` is what a planner ignoring the memory scores at best: one over the number of
+   * subgoals some expert takes (1/K in the probe trap).
+   */
+  readonly agreement: { readonly share: number; readonly decisions: number; readonly chance: number };
+  /** Per-episode regret of the loop, averaged over runs: J(π*_z) − reward, episode by episode. */
+  readonly regret: readonly number[];
+  /**
+   * The last 20% of episodes (spec S1b's tail): measured regret per episode, and the floor the measured TV predicts,
+   * ε̄·r_exp + (1 − ε̄)·(regret of exact BAIL at those decisions + TV) — for rewards in [0, 1] a decision sampled
+   * from the model loses at most TV more than one sampled from exact BAIL.
+   */
+  readonly tail: {
+    readonly from: number;
+    readonly regret: number;
+    readonly epsilon: number;
+    readonly tv: number;
+    readonly bailRegret: number;
+    readonly predicted: number;
+  };
+  readonly calls: number;
+  readonly seconds: number;
+}
+
+/** ε_t of the `eps` loop (episode t is 1-based). */
+export function deploymentEpsilon(t: number): number {
+  return Math.min(1, 1 / Math.sqrt(t));
+}
+
+export async function evaluateDeployment(
+  model: LanguageModel,
+  env: ParEnv,
+  options: DeploymentOptions,
+): Promise<DeploymentReport> {
+  if (env.H !== 1)
+    throw new RangeError(`evaluateDeployment: ${env.name} has H = ${env.H}; only H = 1 is supported`);
+  const G = env.subgoals.length;
+  const chance = 1 / expertSubgoals(env);
+  const regret = new Float64Array(options.episodes);
+  let decisions = 0;
+  let tvSum = 0;
+  let clear = 0;
+  let agree = 0;
+  let calls = 0;
+  const tailFrom = Math.floor(0.8 * options.episodes) + 1;
+  const tail = { decisions: 0, tv: 0, bailRegret: 0, explore: 0, exploreRegret: 0 };
+  const started = performance.now();
+  for (let r = 0; r < options.runs; r++) {
+    const rng = new Rng(options.seed).stream(`deploy ${options.loop} #${r}`);
+    const z = rng.categorical(env.prior);
+    const world = new ParWorld(env, z, rng.stream("world"));
+    const history: HistoryEpisode[] = [];
+    for (let t = 1; t <= options.episodes; t++) {
+      const o1 = world.reset();
+      let g: number;
+      const current = new EpisodeTrace(env.H);
+      current.start(o1);
+      if (options.loop === "eps" && env.probes.length > 0 && rng.float() < deploymentEpsilon(t)) {
+        g = env.probes[rng.int(env.probes.length)] as number;
+        if (t >= tailFrom) {
+          tail.explore += 1;
+          tail.exploreRegret += env.optimalValue(z) - env.qValue(z, current, g);
+        }
+      } else {
+        const bail = exactBail(env, history, current);
+        const prompt = plannerPrompt(env, history, o1, options.format);
+        const learned = await servedSubgoalDistribution(model, prompt, env.subgoals, options.signal);
+        calls += G;
+        decisions += 1;
+        const tv = totalVariation(learned.probs, bail);
+        tvSum += tv;
+        if (t >= tailFrom) {
+          tail.decisions += 1;
+          tail.tv += tv;
+          let value = 0;
+          for (let h = 0; h < G; h++) value += (bail[h] as number) * env.qValue(z, current, h);
+          tail.bailRegret += env.optimalValue(z) - value;
+        }
+        const best = argmax(bail);
+        if ((bail[best] as number) >= 0.9) {
+          clear += 1;
+          agree += favourShare(learned.probs, best);
+        }
+        g = rng.categorical(learned.probs);
+      }
+      const out = world.step(g, 0);
+      regret[t - 1] = (regret[t - 1] as number) + env.optimalValue(z) - out.reward;
+      history.push({ observations: [o1, out.observation], subgoals: [g] });
+      options.onDecision?.();
+    }
+  }
+  const tailEpisodes = options.runs * (options.episodes - tailFrom + 1);
+  const epsilon = tailEpisodes > 0 ? tail.explore / tailEpisodes : 0;
+  const exploreCost = tail.explore > 0 ? tail.exploreRegret / tail.explore : 0;
+  const tailTv = tail.decisions > 0 ? tail.tv / tail.decisions : 0;
+  const tailBail = tail.decisions > 0 ? tail.bailRegret / tail.decisions : 0;
+  const tailRegret =
+    Array.from(regret.subarray(tailFrom - 1)).reduce((a, b) => a + b, 0) / Math.max(1, tailEpisodes);
+  return {
+    loop: options.loop,
+    runs: options.runs,
+    episodes: options.episodes,
+    decisions,
+    tv: decisions > 0 ? tvSum / decisions : Number.NaN,
+    agreement: { share: clear > 0 ? agree / clear : Number.NaN, decisions: clear, chance },
+    regret: Array.from(regret, (x) => x / options.runs),
+    tail: {
+      from: tailFrom,
+      regret: tailRegret,
+      epsilon,
+      tv: tailTv,
+      bailRegret: tailBail,
+      predicted: epsilon * exploreCost + (1 - epsilon) * (tailBail + tailTv),
+    },
+    calls,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** 1 when `g` is the model's unique favourite, 1/m when it ties with m − 1 others, else 0 (a tie is no agreement). */
+function favourShare(p: ArrayLike<number>, g: number): number {
+  const top = p[argmax(p)] as number;
+  if ((p[g] as number) < top - 1e-9) return 0;
+  let tied = 0;
+  for (let i = 0; i < p.length; i++) if ((p[i] as number) >= top - 1e-9) tied += 1;
+  return 1 / tied;
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[best] as number)) best = i;
+  return best;
+}
+
+/** How many subgoals some expert π*_z takes at the start of an episode. */
+function expertSubgoals(env: ParEnv): number {
+  const taken = new Set<number>();
+  const trace = new EpisodeTrace(env.H);
+  const expert = new Float64Array(env.subgoals.length);
+  const rng = new Rng("expert subgoals");
+  for (let z = 0; z < env.latentCount; z++) {
+    trace.start(new ParWorld(env, z, rng).reset());
+    env.expert(z, trace, expert);
+    expert.forEach((w, g) => {
+      if (w > 0) taken.add(g);
+    });
+  }
+  return Math.max(1, taken.size);
+}
