@@ -10,6 +10,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
 import { gitCommit, writeJson } from "../bench/files.ts";
+import { learnedPlannerResult } from "../bench/theory/learned-planner.ts";
 import { UserError } from "../core/errors.ts";
 import {
   PRETRAIN_MANIFEST,
@@ -21,6 +22,7 @@ import {
 } from "../learn/pretrain.ts";
 import { BYTE_VOCAB } from "../learn/tokenizer.ts";
 import { DEFAULT_OPTIMIZER } from "../learn/trainer.ts";
+import { writeTheoryReport } from "../report/theory.ts";
 import { VERSION } from "../version.ts";
 import type { Output } from "./output.ts";
 import { Int, Num, zodArg } from "./params.ts";
@@ -263,6 +265,10 @@ async function drive(dir: string, config: PretrainConfig, output: Output): Promi
   output.out(
     `training: ${Math.round(summary.trainTokensPerSecond)} tokens/s over ${summary.trainSeconds.toFixed(0)} s`,
   );
+  const result = learnedPlannerResult([{ dir, config, summary }]);
+  await writeTheoryReport(join(dir, "report.html"), result);
+  for (const c of result.checks) output.out(`${c.pass ? "PASS" : "FAIL"}  ${c.claim}: ${c.measured}`);
+  output.out(`report: ${join(dir, "report.html")}`);
   const model = join(dir, PRETRAIN_MODEL);
   output.out(`model: ${model}`);
   output.out(

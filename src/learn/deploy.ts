@@ -13,6 +13,7 @@
 import { Rng } from "../core/rng.ts";
 import { EpisodeTrace, type ParEnv, ParWorld } from "../envs/theory/par.ts";
 import type { LanguageModel } from "../llm/types.ts";
+import { checkpoints } from "../theory/regret.ts";
 import { exactBail, type HistoryEpisode, type PromptFormat, plannerPrompt } from "./data.ts";
 import { servedSubgoalDistribution, totalVariation } from "./evaluate.ts";
 
@@ -47,6 +48,8 @@ export interface DeploymentReport {
   readonly agreement: { readonly share: number; readonly decisions: number; readonly chance: number };
   /** Per-episode regret of the loop, averaged over runs: J(π*_z) − reward, episode by episode. */
   readonly regret: readonly number[];
+  /** Cumulative regret at log-spaced checkpoints: mean and standard error across runs. */
+  readonly curve: { t: number[]; mean: number[]; se: number[] };
   /**
    * The last 20% of episodes (spec S1b's tail): measured regret per episode, and the floor the measured TV predicts,
    * ε̄·r_exp + (1 − ε̄)·(regret of exact BAIL at those decisions + TV) — for rewards in [0, 1] a decision sampled
@@ -55,6 +58,8 @@ export interface DeploymentReport {
   readonly tail: {
     readonly from: number;
     readonly regret: number;
+    /** Standard error of `regret` across runs. */
+    readonly regretSe: number;
     readonly epsilon: number;
     readonly tv: number;
     readonly bailRegret: number;
@@ -79,6 +84,10 @@ export async function evaluateDeployment(
   const G = env.subgoals.length;
   const chance = 1 / expertSubgoals(env);
   const regret = new Float64Array(options.episodes);
+  // Cumulative regret of each run at the checkpoints, for the mean and standard error across runs.
+  const marks = checkpoints(options.episodes);
+  const cumulative = marks.map(() => [] as number[]);
+  const tailRegrets: number[] = [];
   let decisions = 0;
   let tvSum = 0;
   let clear = 0;
@@ -92,6 +101,9 @@ export async function evaluateDeployment(
     const z = rng.categorical(env.prior);
     const world = new ParWorld(env, z, rng.stream("world"));
     const history: HistoryEpisode[] = [];
+    let total = 0;
+    let tailTotal = 0;
+    let mark = 0;
     for (let t = 1; t <= options.episodes; t++) {
       const o1 = world.reset();
       let g: number;
@@ -126,10 +138,24 @@ export async function evaluateDeployment(
         g = rng.categorical(learned.probs);
       }
       const out = world.step(g, 0);
-      regret[t - 1] = (regret[t - 1] as number) + env.optimalValue(z) - out.reward;
+      const loss = env.optimalValue(z) - out.reward;
+      regret[t - 1] = (regret[t - 1] as number) + loss;
+      total += loss;
+      if (t >= tailFrom) tailTotal += loss;
+      if (marks[mark] === t) {
+        cumulative[mark]?.push(total);
+        mark += 1;
+      }
       history.push({ observations: [o1, out.observation], subgoals: [g] });
       options.onDecision?.();
     }
+    tailRegrets.push(tailTotal / (options.episodes - tailFrom + 1));
+  }
+  const curve: DeploymentReport["curve"] = { t: [...marks], mean: [], se: [] };
+  for (const values of cumulative) {
+    const { mean, se } = meanSe(values);
+    curve.mean.push(mean);
+    curve.se.push(se);
   }
   const tailEpisodes = options.runs * (options.episodes - tailFrom + 1);
   const epsilon = tailEpisodes > 0 ? tail.explore / tailEpisodes : 0;
@@ -146,9 +172,11 @@ export async function evaluateDeployment(
     tv: decisions > 0 ? tvSum / decisions : Number.NaN,
     agreement: { share: clear > 0 ? agree / clear : Number.NaN, decisions: clear, chance },
     regret: Array.from(regret, (x) => x / options.runs),
+    curve,
     tail: {
       from: tailFrom,
       regret: tailRegret,
+      regretSe: meanSe(tailRegrets).se,
       epsilon,
       tv: tailTv,
       bailRegret: tailBail,
@@ -188,4 +216,13 @@ function expertSubgoals(env: ParEnv): number {
     });
   }
   return Math.max(1, taken.size);
+}
+
+function meanSe(values: readonly number[]): { mean: number; se: number } {
+  const n = values.length;
+  if (n === 0) return { mean: Number.NaN, se: Number.NaN };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean, se: 0 };
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+  return { mean, se: Math.sqrt(variance / n) };
 }

@@ -85,6 +85,8 @@ describe("a planner pretrained here plays the probe trap through llama.cpp", () 
     // Naive BAIL never probes: the memory never leaves the prior, and neither does the learned planner.
     expect(naive.tv).toBeLessThan(0.15);
 
+    expect(existsSync(join(trained.dir, "report.html"))).toBe(true);
+
     const untrained = await pretrain(1, "untrained");
     const guess = untrained.summary.deployment.find((d) => d.loop === "eps");
     expect(guess?.agreement.share).toBeLessThan(0.75);

@@ -17,19 +17,21 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createProbeTrap } from "../envs/theory/probe-trap.ts";
-import { LlamaCppModel } from "../llm/providers/llamacpp.ts";
-import { toExample } from "./batches.ts";
-import { readCheckpoint } from "./checkpoint.ts";
-import { contextLimit } from "./context.ts";
-import { pretrainSample } from "./data.ts";
-import { servedSubgoalDistribution, subgoalDistribution } from "./evaluate.ts";
-import { PretrainConfigSchema, runDigest } from "./pretrain.ts";
-import { loadTf } from "./tf.ts";
-import { DEFAULT_OPTIMIZER, Trainer } from "./trainer.ts";
-import { initWeights, type LlamaConfig, LlamaTransformer } from "./transformer.ts";
+import { createProbeTrap } from "../../envs/theory/probe-trap.ts";
+import { toExample } from "../../learn/batches.ts";
+import { readCheckpoint } from "../../learn/checkpoint.ts";
+import { contextLimit } from "../../learn/context.ts";
+import { pretrainSample } from "../../learn/data.ts";
+import { servedSubgoalDistribution, subgoalDistribution } from "../../learn/evaluate.ts";
+import { PretrainConfigSchema, runDigest } from "../../learn/pretrain.ts";
+import { loadTf } from "../../learn/tf.ts";
+import { DEFAULT_OPTIMIZER, Trainer } from "../../learn/trainer.ts";
+import { initWeights, type LlamaConfig, LlamaTransformer } from "../../learn/transformer.ts";
+import { LlamaCppModel } from "../../llm/providers/llamacpp.ts";
+import { writeTheoryReport } from "../../report/theory.ts";
+import { type LearnedRun, learnedPlannerResult } from "./learned-planner.ts";
 
-const BIN = new URL("../../bin/bayesact.js", import.meta.url).pathname;
+const BIN = new URL("../../../bin/bayesact.js", import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     out: { type: "string", default: "runs/bench-pretrain" },
@@ -129,8 +131,21 @@ async function recipes(): Promise<void> {
       for (let n = queue.shift(); n !== undefined; n = queue.shift()) await runOne(n);
     }),
   );
+  const runs: LearnedRun[] = sizes.map((n) => {
+    const dir = join(out, `N${n}`);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { config: unknown };
+    return {
+      dir,
+      config: PretrainConfigSchema.parse(manifest.config),
+      summary: JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")),
+    };
+  });
+  const result = learnedPlannerResult(runs);
+  await writeTheoryReport(join(out, "report.html"), result);
+  console.log(`\nreport: ${join(out, "report.html")}`);
+  for (const c of result.checks) console.log(`${c.pass ? "PASS" : "FAIL"}  ${c.claim}: ${c.measured}`);
   console.log(
-    "\nN_p      steps  train s  tokens/s  held-out TV  served TV  deploy TV naive  deploy TV ε  agreement ε  Reg/T naive  Reg/T ε",
+    "\nN_p      steps  train s  tokens/s  held-out TV  served TV  deploy TV naive  deploy TV ε  agreement ε  Reg/T naive  Reg/T ε  tail ε: measured / predicted",
   );
   for (const n of sizes) {
     const s = JSON.parse(readFileSync(join(out, `N${n}`, "summary.json"), "utf8"));
