@@ -53,7 +53,7 @@ const recipe = (steps: number, out: string) => [
   "--served-eval",
   "20",
   "--deploy-runs",
-  "10",
+  "16",
   "--deploy-episodes",
   "8",
   "--out",
@@ -89,7 +89,10 @@ describe("a planner pretrained here plays the probe trap through llama.cpp", () 
 
     const untrained = await pretrain(1, "untrained");
     const guess = untrained.summary.deployment.find((d) => d.loop === "eps");
-    expect(guess?.agreement.share).toBeLessThan(0.75);
+    // A memoryless guess "agrees" whenever its favourite door happens to be z*, so its agreement only averages
+    // chance over many z*; its distance to BAIL at the same decisions is what one step of training cannot close.
+    expect(guess?.tv).toBeGreaterThan(0.3);
+    expect(eps.tv).toBeLessThan(0.1);
 
     // The theory lab's llm arm: the same GGUF as `llamacpp:`, sampled with `generate` under the subgoal grammar.
     const out = bufferOutput();
