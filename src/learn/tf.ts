@@ -1,8 +1,8 @@
 /**
  * TensorFlow.js, loaded lazily (an optional peer dependency, like node-llama-cpp): only `bayesact pretrain` and the
  * learned-planner experiments need it. Training runs on the WebAssembly backend (XNNPACK with SIMD): on the 2-core
- * development machine it trains the planner transformer 5.6× faster than the pure-JavaScript CPU backend
- * (1,461 against 260 tokens/s, docs/theory.md). No autodiff is written here: gradients are TensorFlow.js's.
+ * development machine it trains the recipe's planner transformer 22.7× faster than the pure-JavaScript CPU backend
+ * (11,475 against 505 tokens/s, `npm run bench:pretrain`, docs/theory.md). No autodiff is written here: gradients are TensorFlow.js's.
  */
 import { UserError } from "../core/errors.ts";
 

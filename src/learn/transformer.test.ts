@@ -118,3 +118,54 @@ describe("the llama transformer in TensorFlow.js", () => {
     optimizer.dispose();
   });
 });
+
+describe("the transformer's gradients", () => {
+  it("match central finite differences of the loss for every kind of weight (a wrong gradient path fails)", () => {
+    const small: LlamaConfig = { ...config, dim: 16, ffn: 24, context: 64 };
+    const weights = initWeights(small, 7);
+    const model = new LlamaTransformer(tf, small, weights);
+    try {
+      const ids = Int32Array.from({ length: 30 }, (_, i) => ((i * 37 + 11) % 250) + 3);
+      const batch = [{ ids, firstTarget: 20 }];
+      const { grads } = tf.variableGrads(() => model.loss(batch) as Scalar);
+      const lossWith = (name: string, data: Float32Array) => {
+        model.assign(new Map(weights).set(name, data));
+        return tf.tidy(() => model.loss(batch).dataSync()[0] as number);
+      };
+      const names = [
+        "token_embd.weight",
+        "blk.0.attn_q.weight",
+        "blk.0.attn_k.weight",
+        "blk.0.attn_v.weight",
+        "blk.1.attn_output.weight",
+        "blk.1.ffn_gate.weight",
+        "blk.1.ffn_down.weight",
+        "output.weight",
+      ];
+      for (const name of names) {
+        const variable = model.variables.get(name);
+        const grad = variable ? grads[variable.name]?.dataSync() : undefined;
+        const base = weights.get(name);
+        if (grad === undefined || base === undefined) throw new Error(`no ${name}`);
+        let worst = 0;
+        let largest = 0;
+        for (const index of [0, 5, 17, 40, 77]) {
+          const e = 1e-2;
+          const plus = Float32Array.from(base);
+          plus[index] = (plus[index] as number) + e;
+          const minus = Float32Array.from(base);
+          minus[index] = (minus[index] as number) - e;
+          const fd = (lossWith(name, plus) - lossWith(name, minus)) / (2 * e);
+          worst = Math.max(worst, Math.abs(fd - (grad[index] as number)));
+          largest = Math.max(largest, Math.abs(fd));
+        }
+        model.assign(weights);
+        expect(largest, name).toBeGreaterThan(1e-3);
+        expect(worst, name).toBeLessThan(2e-3);
+      }
+      for (const g of Object.values(grads)) g.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+});
