@@ -65,7 +65,7 @@ describe("doctor --model llamacpp:FILE", () => {
     [
       "a truncated GGUF",
       async (path) => writeFile(path, (await readFile(tiny.path)).subarray(0, 200_000)),
-      / could not be loaded: /,
+      /: not a valid GGUF file \(GGUF file is truncated: tensor "[^"]+" needs bytes up to \d+, the file has 200000\)$/,
     ],
   ];
   for (const [what, make, reason] of broken) {

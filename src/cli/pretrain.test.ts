@@ -165,7 +165,23 @@ describe("bayesact pretrain", () => {
     ]);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toHaveLength(1);
-    expect(r3.stderr[0]).toMatch(/cut\.gguf/);
+    expect(r3.stderr[0]).toMatch(
+      /cut\.gguf: not a valid GGUF file \(GGUF file is truncated: tensor "[^"]+" needs bytes up to \d+, the file has \d+\)/,
+    );
+    // Cut inside its header: the header's own reader names the problem.
+    writeFileSync(cut, gguf.subarray(0, 40));
+    const r4 = await cli([
+      ...theory,
+      "--llmHorizon",
+      "2",
+      "--llmSeeds",
+      "1",
+      "--model",
+      `llamacpp:${cut}?threads=1`,
+    ]);
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toHaveLength(1);
+    expect(r4.stderr[0]).toMatch(/cut\.gguf: not a valid GGUF file \(.*truncated/);
 
     const exists = await cli([...tiny, "--out", base]);
     expect(exists.code).toBe(2);

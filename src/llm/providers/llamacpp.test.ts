@@ -436,7 +436,9 @@ describe("LlamaCppModel errors and lifecycle", () => {
     const t = new LlamaCppModel({ modelPath: truncated, ...BASE });
     const error = await caught(t.describe());
     expect(error.category).toBe("bad_request");
-    expect(error.message).toMatch(new RegExp(`^model file ${truncated} could not be loaded: \\S`));
+    expect(error.message).toMatch(
+      new RegExp(`^model file ${truncated}: not a valid GGUF file \\(GGUF file is truncated`),
+    );
     expect(error.message).not.toContain("\n");
     await t.close();
   });

@@ -46,6 +46,7 @@ import type {
 } from "node-llama-cpp";
 import { z } from "zod";
 import { LlmError } from "../errors.ts";
+import { readGgufFile } from "../llamacpp/gguf.ts";
 import type {
   Capabilities,
   ChatMessage,
@@ -1076,6 +1077,13 @@ async function checkModelFile(path: string): Promise<number> {
       }
     } finally {
       await handle.close();
+    }
+    // The header, and whether the file holds all the tensor data it announces (the reader checks both): a cut-off
+    // download or copy is named here, not deep inside llama.cpp's loader.
+    try {
+      await readGgufFile(path);
+    } catch (error) {
+      throw fail("bad_request", `not a valid GGUF file (${firstLine(error)})`, error);
     }
   } catch (error) {
     if (error instanceof LlmError) throw error;
