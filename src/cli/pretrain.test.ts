@@ -154,15 +154,9 @@ describe("bayesact pretrain", () => {
       "--Ks",
       "2",
     ];
-    const r3 = await cli([
-      ...theory,
-      "--llmHorizon",
-      "2",
-      "--llmSeeds",
-      "1",
-      "--model",
-      `llamacpp:${cut}?threads=1`,
-    ]);
+    const playWith = (gguf: string) =>
+      cli([...theory, "--llmHorizon", "2", "--llmSeeds", "1", "--model", `llamacpp:${gguf}?threads=1`]);
+    const r3 = await playWith(cut);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toHaveLength(1);
     expect(r3.stderr[0]).toMatch(
@@ -170,15 +164,7 @@ describe("bayesact pretrain", () => {
     );
     // Cut inside its header: the header's own reader names the problem.
     writeFileSync(cut, gguf.subarray(0, 40));
-    const r4 = await cli([
-      ...theory,
-      "--llmHorizon",
-      "2",
-      "--llmSeeds",
-      "1",
-      "--model",
-      `llamacpp:${cut}?threads=1`,
-    ]);
+    const r4 = await playWith(cut);
     expect(r4.code).toBe(2);
     expect(r4.stderr).toHaveLength(1);
     expect(r4.stderr[0]).toMatch(/cut\.gguf: not a valid GGUF file \(.*truncated/);

@@ -17,7 +17,8 @@ export const CHECKPOINT_BIN = "checkpoint.bin";
 const FORMAT = "bayesact-checkpoint";
 const VERSION = 1;
 
-const ConfigSchema = z.strictObject({
+/** A model's shape (`LlamaConfig`), as checkpoints and run manifests store it. */
+export const LlamaConfigSchema = z.strictObject({
   vocab: z.number().int().positive(),
   dim: z.number().int().positive(),
   layers: z.number().int().positive(),
@@ -32,7 +33,7 @@ const CheckpointSchema = z.strictObject({
   format: z.literal(FORMAT),
   version: z.literal(VERSION),
   step: z.number().int().min(0),
-  model: ConfigSchema,
+  model: LlamaConfigSchema,
   /** Identifies the run (data and optimiser settings): a checkpoint of another run is refused. */
   run: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -42,8 +42,8 @@ export interface DeploymentReport {
   readonly tv: number;
   /**
    * Among decisions where exact BAIL has one clear favourite (probability ≥ 0.9), the share where the model's most
-   * likely subgoal is it (a tie among m favourites counts 1/m); `chance` is what a planner ignoring the memory scores at best: one over the number of
-   * subgoals some expert takes (1/K in the probe trap).
+   * likely subgoal is it (a tie among m favourites counts 1/m); `chance` is what a planner ignoring the memory
+   * scores at best: one over the number of subgoals some expert takes (1/K in the probe trap).
    */
   readonly agreement: { readonly share: number; readonly decisions: number; readonly chance: number };
   /** Per-episode regret of the loop, averaged over runs: J(π*_z) − reward, episode by episode. */
@@ -127,7 +127,7 @@ export async function evaluateDeployment(
           tail.decisions += 1;
           tail.tv += tv;
           let value = 0;
-          for (let h = 0; h < G; h++) value += (bail[h] as number) * env.qValue(z, current, h);
+          for (let k = 0; k < G; k++) value += (bail[k] as number) * env.qValue(z, current, k);
           tail.bailRegret += env.optimalValue(z) - value;
         }
         const best = argmax(bail);

@@ -20,7 +20,7 @@ import { createProbeTrap } from "../envs/theory/probe-trap.ts";
 import { canonicalJson } from "../llm/canonical.ts";
 import { LlamaCppModel } from "../llm/providers/llamacpp.ts";
 import { type Example, toExample } from "./batches.ts";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { LlamaConfigSchema, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { PRETRAIN_FORMAT, pretrainSample } from "./data.ts";
 import { type DeploymentReport, evaluateDeployment } from "./deploy.ts";
 import { servedSubgoalDistribution, subgoalDistribution, totalVariation } from "./evaluate.ts";
@@ -46,16 +46,7 @@ export const PretrainConfigSchema = z.strictObject({
   /** Past episodes per context: uniform on 0..maxEpisodes. */
   maxEpisodes: z.number().int().min(0),
   seed: z.number().int().min(0),
-  model: z.strictObject({
-    vocab: z.number().int().positive(),
-    dim: z.number().int().positive(),
-    layers: z.number().int().positive(),
-    heads: z.number().int().positive(),
-    ffn: z.number().int().positive(),
-    context: z.number().int().positive(),
-    ropeBase: z.number().positive(),
-    eps: z.number().positive(),
-  }),
+  model: LlamaConfigSchema,
   optimizer: z.strictObject({
     steps: z.number().int().min(1),
     batchSize: z.number().int().min(1),
@@ -302,7 +293,8 @@ export async function runPretrain(
     const tfDists = heldout.map((d) => subgoalDistribution(tf, model, d.prompt, env.subgoals).probs);
     const tvs = heldout.map((d, i) => totalVariation(tfDists[i] as Float64Array, d.bail));
     let servedTv: PretrainSummary["servedTv"];
-    if (config.servedEval > 0) {
+    const deployment: DeploymentReport[] = [];
+    if (config.servedEval > 0 || config.deployRuns > 0) {
       const served = new LlamaCppModel({
         modelPath,
         threads: 1,
@@ -311,29 +303,16 @@ export async function runPretrain(
       });
       try {
         const n = Math.min(config.servedEval, heldout.length);
-        let sum = 0;
+        let tvTotal = 0;
         let gap = 0;
         for (let i = 0; i < n; i++) {
           const d = heldout[i] as DataLine;
           const dist = await servedSubgoalDistribution(served, d.prompt, env.subgoals, ctx.signal);
-          sum += totalVariation(dist.probs, d.bail);
+          tvTotal += totalVariation(dist.probs, d.bail);
           gap = Math.max(gap, totalVariation(dist.probs, tfDists[i] as Float64Array));
         }
-        servedTv = { mean: sum / n, contexts: n, maxGapToTf: gap };
-      } finally {
-        await served.close();
-      }
-    }
-    const deployment: DeploymentReport[] = [];
-    if (config.deployRuns > 0) {
-      const served = new LlamaCppModel({
-        modelPath,
-        threads: 1,
-        contextSize: modelConfig.context,
-        maxParallel: 1,
-      });
-      try {
-        for (const loop of ["naive", "eps"] as const) {
+        if (n > 0) servedTv = { mean: tvTotal / n, contexts: n, maxGapToTf: gap };
+        for (const loop of config.deployRuns > 0 ? (["naive", "eps"] as const) : []) {
           const report = await evaluateDeployment(served, env, {
             loop,
             runs: config.deployRuns,

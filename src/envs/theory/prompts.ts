@@ -46,7 +46,7 @@ const SYSTEM =
  * The Planner prompt for the next subgoal (exported so tests, docs and cassettes can show it).
  * `memory` is already windowed; `total` is the number of past episodes (to say how many are not shown).
  */
-export function plannerMessages(options: {
+export interface PlannerPromptOptions {
   env: LanguageTask;
   memory: readonly EpisodeText[];
   total: number;
@@ -56,7 +56,9 @@ export function plannerMessages(options: {
   seesReward: boolean;
   memoryMode?: PlannerMemory;
   style?: PlannerStyle;
-}): ChatMessage[] {
+}
+
+export function plannerMessages(options: PlannerPromptOptions): ChatMessage[] {
   const { env, memory, total, current, observation, episode, seesReward } = options;
   if ((options.style ?? "full") === "compact") return compactMessages(options);
   const lines: string[] = [`Task: ${env.task}`, ""];
@@ -171,16 +173,7 @@ export function summaryLines(
  * The compact prompt: one user message, no system text, the subgoals on one line. What the project's small
  * pretrained planners (`learn/`) are trained on and served with.
  */
-function compactMessages(options: {
-  env: LanguageTask;
-  memory: readonly EpisodeText[];
-  total: number;
-  current: readonly StepText[];
-  observation: string;
-  episode: number;
-  seesReward: boolean;
-  memoryMode?: PlannerMemory;
-}): ChatMessage[] {
+function compactMessages(options: PlannerPromptOptions): ChatMessage[] {
   const { env, memory, total, current, observation, episode, seesReward } = options;
   const lines = [`Task: ${env.task}`, `Subgoals: ${env.subgoals.join("; ")}`];
   const hidden = total - memory.length;
