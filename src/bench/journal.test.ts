@@ -5,7 +5,7 @@ import { withRetry } from "../llm/middleware/retry.ts";
 import { UsageMeter, withBudget, withUsage } from "../llm/middleware/usage.ts";
 import { MockLanguageModel } from "../llm/testing/mock.ts";
 import type { LanguageModel } from "../llm/types.ts";
-import { type EpisodeLlmTally, withJournal } from "./journal.ts";
+import { emptyLlmTally, withJournal } from "./journal.ts";
 import type { LlmCallRecord } from "./types.ts";
 
 describe("withJournal", () => {
@@ -24,16 +24,7 @@ describe("withJournal", () => {
       }),
     };
     const records: LlmCallRecord[] = [];
-    const tally: EpisodeLlmTally = {
-      calls: 0,
-      inputTokens: 0,
-      outputTokens: 0,
-      costUsd: 0,
-      cacheHits: 0,
-      retries: 0,
-      retryWaitMs: 0,
-      timeouts: 0,
-    };
+    const tally = emptyLlmTally();
     let step = 0;
     const model = withJournal(scoring, {
       episodeId: "e#1",
@@ -56,17 +47,6 @@ describe("withJournal", () => {
   });
 });
 
-const emptyTally = (): EpisodeLlmTally => ({
-  calls: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  costUsd: 0,
-  cacheHits: 0,
-  retries: 0,
-  retryWaitMs: 0,
-  timeouts: 0,
-});
-
 describe("withJournal: attempts", () => {
   it("journals each call's retries, retry wait and timeouts through usage → cache → budget → retry", async () => {
     // Prompt "flaky" times out once and then answers; "down" fails with a 503 on every attempt.
@@ -85,7 +65,7 @@ describe("withJournal: attempts", () => {
       const budgeted = withBudget(retrying, { maxUsd: 1, prices: {} });
       const stack = withUsage(withCache(budgeted, { cache }), new UsageMeter());
       const records: LlmCallRecord[] = [];
-      const tally = emptyTally();
+      const tally = emptyLlmTally();
       const model = withJournal(stack, {
         episodeId: "e#1",
         step: () => 0,

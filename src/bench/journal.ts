@@ -18,6 +18,20 @@ export interface EpisodeLlmTally {
   timeouts: number;
 }
 
+/** A tally with nothing counted yet. */
+export function emptyLlmTally(): EpisodeLlmTally {
+  return {
+    calls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    cacheHits: 0,
+    retries: 0,
+    retryWaitMs: 0,
+    timeouts: 0,
+  };
+}
+
 /** Add a call's attempts to the episode's tally; what is journaled per call. */
 function countAttempts(tally: EpisodeLlmTally, attempts: Attempts | undefined) {
   const a = attempts ?? ZERO_ATTEMPTS;

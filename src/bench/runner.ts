@@ -4,7 +4,7 @@ import { Emitter } from "../core/events.ts";
 import { isLlmError, type LlmError } from "../llm/errors.ts";
 import type { PriceTable } from "../llm/middleware/usage.ts";
 import type { LanguageModel } from "../llm/types.ts";
-import { type EpisodeLlmTally, withJournal } from "./journal.ts";
+import { emptyLlmTally, withJournal } from "./journal.ts";
 import type { AgentEntry, EnvEntry, EpisodeStep } from "./registry.ts";
 import type { RunStore } from "./store.ts";
 import { summarize } from "./summary.ts";
@@ -118,16 +118,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   };
 
   async function runOne(entry: GridEntry): Promise<void> {
-    const tally: EpisodeLlmTally = {
-      calls: 0,
-      inputTokens: 0,
-      outputTokens: 0,
-      costUsd: 0,
-      cacheHits: 0,
-      retries: 0,
-      retryWaitMs: 0,
-      timeouts: 0,
-    };
+    const tally = emptyLlmTally();
     let t = 0;
     let lastFlush = performance.now();
     store.startEpisode(entry);

@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import type { RunEvents } from "../bench/runner.ts";
+import type { Summary } from "../bench/types.ts";
 import type { Emitter } from "../core/events.ts";
 import type { UsageMeter } from "../llm/middleware/usage.ts";
 import type { Output } from "./output.ts";
@@ -25,16 +26,7 @@ interface State {
 }
 
 /** The LLM totals of a `summary.json` (bench, eval, train), as the final line a command prints. */
-export function formatLlmLine(llm: {
-  readonly calls: number;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly cost_usd: number;
-  readonly cache_hits: number;
-  readonly retries?: number;
-  readonly retry_wait_ms?: number;
-  readonly timeouts?: number;
-}): string {
+export function formatLlmLine(llm: Summary["llm"]): string {
   return (
     `LLM: ${llm.calls} calls, ${llm.input_tokens} input + ${llm.output_tokens} output tokens, $${llm.cost_usd}, ` +
     `${llm.cache_hits} cache hits, ${llm.retries ?? 0} retries (${((llm.retry_wait_ms ?? 0) / 1000).toFixed(1)} s waited), ` +

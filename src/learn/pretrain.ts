@@ -226,7 +226,10 @@ export async function runPretrain(
   const train = data.filter((d) => d.split === "train");
   const heldout = data.filter((d) => d.split === "heldout");
   const examples: Example[] = train.map((d) => toExample(d.prompt, d.answer));
-  const longest = Math.max(...data.map((d) => toExample(d.prompt, d.answer).ids.length));
+  const heldoutExamples = heldout.map((d) => toExample(d.prompt, d.answer));
+  // A loop, not Math.max(...): N_p can exceed the engine's argument limit.
+  let longest = 0;
+  for (const e of [...examples, ...heldoutExamples]) longest = Math.max(longest, e.ids.length);
   if (longest > config.model.context) {
     throw new UserError(
       `the longest context has ${longest} tokens, more than the model's window of ${config.model.context}: raise --context or lower --max-episodes`,
@@ -288,7 +291,6 @@ export async function runPretrain(
       log(`export: ${modelPath}`);
     }
 
-    const heldoutExamples = heldout.map((d) => toExample(d.prompt, d.answer));
     const heldoutLoss = evaluateLoss(tf, model, heldoutExamples);
     const tfDists = heldout.map((d) => subgoalDistribution(tf, model, d.prompt, env.subgoals).probs);
     const tvs = heldout.map((d, i) => totalVariation(tfDists[i] as Float64Array, d.bail));

@@ -23,7 +23,7 @@ import { readCheckpoint } from "../../learn/checkpoint.ts";
 import { contextLimit } from "../../learn/context.ts";
 import { pretrainSample } from "../../learn/data.ts";
 import { servedSubgoalDistribution, subgoalDistribution } from "../../learn/evaluate.ts";
-import { PretrainConfigSchema, runDigest } from "../../learn/pretrain.ts";
+import { PretrainConfigSchema, type PretrainSummary, runDigest } from "../../learn/pretrain.ts";
 import { loadTf } from "../../learn/tf.ts";
 import { DEFAULT_OPTIMIZER, Trainer } from "../../learn/trainer.ts";
 import { initWeights, type LlamaConfig, LlamaTransformer } from "../../learn/transformer.ts";
@@ -137,7 +137,7 @@ async function recipes(): Promise<void> {
     return {
       dir,
       config: PretrainConfigSchema.parse(manifest.config),
-      summary: JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")),
+      summary: JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as PretrainSummary,
     };
   });
   const result = learnedPlannerResult(runs);
@@ -147,11 +147,13 @@ async function recipes(): Promise<void> {
   console.log(
     "\nN_p      steps  train s  tokens/s  held-out TV  served TV  deploy TV naive  deploy TV ε  agreement ε  Reg/T naive  Reg/T ε  tail ε: measured / predicted",
   );
-  for (const n of sizes) {
-    const s = JSON.parse(readFileSync(join(out, `N${n}`, "summary.json"), "utf8"));
-    const naive = s.deployment.find((d: { loop: string }) => d.loop === "naive");
-    const eps = s.deployment.find((d: { loop: string }) => d.loop === "eps");
-    const perEpisode = (d: { regret: number[] }) => d.regret.reduce((a, b) => a + b, 0) / d.regret.length;
+  for (const { config, summary: s } of runs) {
+    const n = config.samples;
+    const naive = s.deployment.find((d) => d.loop === "naive");
+    const eps = s.deployment.find((d) => d.loop === "eps");
+    if (naive === undefined || eps === undefined) throw new Error(`N_p = ${n}: no deployment report`);
+    const perEpisode = (d: { regret: readonly number[] }) =>
+      d.regret.reduce((a, b) => a + b, 0) / d.regret.length;
     console.log(
       [
         String(n).padEnd(8),
