@@ -173,4 +173,100 @@ describe("bayesact pretrain", () => {
     expect(exists.code).toBe(2);
     expect(exists.stderr.at(-1)).toMatch(/already holds a run/);
   });
+
+  it("bandit: trains, serves, and compares with Thompson sampling, UCB and the empirical mean on the test bandits", async () => {
+    const out = join(root, "bandit");
+    const r = await cli([
+      "pretrain",
+      "bandit",
+      "--samples",
+      "40",
+      "--heldout",
+      "6",
+      "--horizon",
+      "8",
+      "--test-bandits",
+      "3",
+      "--dim",
+      "16",
+      "--layers",
+      "1",
+      "--heads",
+      "1",
+      "--context",
+      "512",
+      "--steps",
+      "4",
+      "--batch",
+      "4",
+      "--served-eval",
+      "2",
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr.join("\n")).toBe(0);
+    const text = r.stdout.join("\n");
+    expect(text).toMatch(
+      /online, 3 test bandits × 8 pulls, regret: learned [\d.]+ ± [\d.]+, exact posterior sampling/,
+    );
+    expect(text).toMatch(/offline, 8 pulls of context, regret of the arm named: learned [\d.]+/);
+    expect(text).toMatch(
+      /(PASS|FAIL) {2}online, the learned planner's regret is clearly below the empirical mean's/,
+    );
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as {
+      anchor: { calls: number; bandits: number };
+    };
+    // Every online decision and every offline context length scores each of the 5 arms.
+    expect(summary.anchor.calls).toBe(5 * 3 * (8 + 3));
+  });
+
+  it("gridworld: contexts of the three-step Planner, and deployment episode by episode through llama.cpp", async () => {
+    const out = join(root, "gridworld");
+    const r = await cli([
+      "pretrain",
+      "gridworld",
+      "--samples",
+      "30",
+      "--heldout",
+      "6",
+      "--max-episodes",
+      "2",
+      "--deploy-runs",
+      "1",
+      "--deploy-episodes",
+      "3",
+      "--dim",
+      "16",
+      "--layers",
+      "1",
+      "--heads",
+      "1",
+      "--context",
+      "2048",
+      "--steps",
+      "3",
+      "--batch",
+      "2",
+      "--served-eval",
+      "1",
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr.join("\n")).toBe(0);
+    // One episode has H = 3 decisions: 3 episodes, 9 decisions in the naive loop.
+    expect(r.stdout.join("\n")).toMatch(/deployment \(naive, 1×3 episodes\): TV [\d.]+ over 9 decisions/);
+  });
+
+  it("an option of another experiment, or an unknown experiment: one line, exit 2", async () => {
+    const r = await cli(["pretrain", "bandit", "--K", "3", "--out", join(root, "never")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.at(-1)).toMatch(/--K is not an option of bandit/);
+    const r2 = await cli(["pretrain", "dark-room", "--out", join(root, "never")]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.at(-1)).toMatch(
+      /bad experiment "dark-room" \(expected: probe-trap, gridworld, bandit\)/,
+    );
+    expect(existsSync(join(root, "never"))).toBe(false);
+  });
 });

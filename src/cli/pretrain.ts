@@ -10,6 +10,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
 import { gitCommit, writeJson } from "../bench/files.ts";
+import { banditAnchorResult } from "../bench/theory/dpt-anchor.ts";
 import { learnedPlannerResult } from "../bench/theory/learned-planner.ts";
 import { UserError } from "../core/errors.ts";
 import {
@@ -44,27 +45,52 @@ export function isPretrainRun(dir: string): boolean {
 }
 
 interface PretrainFlags {
-  K: number;
-  p: number;
+  K?: number;
+  p?: number;
+  H?: number;
+  maxEpisodes?: number;
+  deployRuns?: number;
+  deployEpisodes?: number;
+  arms?: number;
+  sigma?: number;
+  horizon?: number;
+  testBandits?: number;
   samples: number;
   heldout: number;
-  maxEpisodes: number;
   seed: number;
   dim: number;
   layers: number;
   heads: number;
   ffn?: number;
-  context: number;
+  context?: number;
   steps: number;
   batch: number;
   lr: number;
   warmup: number;
   checkpointEvery: number;
   servedEval: number;
-  deployRuns: number;
-  deployEpisodes?: number;
   out?: string;
 }
+
+/** The options only one experiment reads, with their defaults (the measured recipes, docs/theory.md). */
+const EXPERIMENT_OPTIONS = {
+  "probe-trap": { K: 4, p: 1, maxEpisodes: 30, deployRuns: 20 },
+  gridworld: { p: 0.7, H: 3, maxEpisodes: 4, deployRuns: 20 },
+  bandit: { arms: 5, sigma: 0.3, horizon: 100, testBandits: 200 },
+} as const;
+type Experiment = keyof typeof EXPERIMENT_OPTIONS;
+const FLAG_NAMES: Record<string, string> = {
+  K: "--K",
+  p: "--p",
+  H: "--H",
+  maxEpisodes: "--max-episodes",
+  deployRuns: "--deploy-runs",
+  deployEpisodes: "--deploy-episodes",
+  arms: "--arms",
+  sigma: "--sigma",
+  horizon: "--horizon",
+  testBandits: "--test-bandits",
+};
 
 export function addPretrainCommand(
   program: Command,
@@ -77,31 +103,50 @@ export function addPretrainCommand(
     .description(
       "pretrain a small transformer as the Words-to-Actions Planner, export it as GGUF, measure its TV to BAIL",
     )
-    .argument("<experiment>", "experiment: probe-trap")
-    .option("--K <n>", "doors (|Z|)", int(2), 4)
-    .option("--p <x>", "probe accuracy", zodArg(Num.min(0).max(1)), 1)
+    .argument(
+      "<experiment>",
+      "probe-trap or gridworld (the Planner of spec S1 / S2), or bandit (the DPT anchor of spec §9)",
+    )
+    .option("--K <n>", "probe-trap: doors (|Z|) (default 4)", int(2))
+    .option(
+      "--p <x>",
+      "probe-trap: probe accuracy (default 1); gridworld: sign accuracy (default 0.7)",
+      zodArg(Num.min(0).max(1)),
+    )
+    .option("--H <n>", "gridworld: subgoals per episode (default 3)", int(1))
+    .option(
+      "--max-episodes <n>",
+      "probe-trap, gridworld: past episodes per context, uniform on 0..n (default 30, 4)",
+      int(0),
+    )
+    .option(
+      "--deploy-runs <n>",
+      "probe-trap, gridworld: plays of the learned planner through llama.cpp per loop, naive and ε-greedy (default 20)",
+      int(0),
+    )
+    .option(
+      "--deploy-episodes <n>",
+      "probe-trap, gridworld: episodes per play (default: --max-episodes)",
+      int(1),
+    )
+    .option("--arms <n>", "bandit: arms (default 5)", zodArg(Int.min(2).max(9)))
+    .option("--sigma <x>", "bandit: reward noise sd (default 0.3)", zodArg(Num.positive()))
+    .option("--horizon <n>", "bandit: pulls per online play and longest context (default 100)", int(1))
+    .option("--test-bandits <n>", "bandit: test bandits of the DPT comparison (default 200)", int(0))
     .option("--samples <n>", "N_p, pretraining contexts", int(1), 100_000)
     .option("--heldout <n>", "held-out contexts", int(1), 300)
-    .option("--max-episodes <n>", "past episodes per context (uniform on 0..n)", int(0), 30)
     .option("--seed <n>", "data and weight seed", int(0), 1)
     .option("--dim <n>", "embedding width", int(8), 64)
     .option("--layers <n>", "transformer blocks", int(1), 2)
     .option("--heads <n>", "attention heads", int(1), 2)
     .option("--ffn <n>", "SwiGLU width (default ≈ 8/3 · dim)", int(1))
-    .option("--context <n>", "the model's context window, in tokens", int(16), 1024)
+    .option("--context <n>", "the model's context window, in tokens (default 1024; gridworld 4096)", int(16))
     .option("--steps <n>", "optimisation steps", int(1), 2_500)
     .option("--batch <n>", "contexts per step", int(1), DEFAULT_OPTIMIZER.batchSize)
     .option("--lr <x>", "peak learning rate (AdamW)", zodArg(Num.positive()), DEFAULT_OPTIMIZER.learningRate)
     .option("--warmup <n>", "warm-up steps", int(0), DEFAULT_OPTIMIZER.warmupSteps)
     .option("--checkpoint-every <n>", "steps between checkpoints", int(1), 100)
     .option("--served-eval <n>", "held-out contexts also scored through llama.cpp after export", int(0), 50)
-    .option(
-      "--deploy-runs <n>",
-      "plays of the learned planner through llama.cpp per loop (naive, ε-greedy)",
-      int(0),
-      20,
-    )
-    .option("--deploy-episodes <n>", "episodes per play (default: --max-episodes)", int(1))
     .option("--out <dir>", "run folder (default runs/pretrain-<experiment>-<time>)")
     .action(async (experiment: string, flags: PretrainFlags) => {
       setExit(await pretrainCommand(experiment, flags, output));
@@ -113,8 +158,20 @@ export async function pretrainCommand(
   flags: PretrainFlags,
   output: Output,
 ): Promise<number> {
-  if (experiment !== "probe-trap") {
-    throw new UserError(`bad experiment "${experiment}" (expected: probe-trap)`, { category: "bad_option" });
+  if (!Object.hasOwn(EXPERIMENT_OPTIONS, experiment)) {
+    throw new UserError(
+      `bad experiment "${experiment}" (expected: ${Object.keys(EXPERIMENT_OPTIONS).join(", ")})`,
+      {
+        category: "bad_option",
+      },
+    );
+  }
+  const mine = new Set<string>(Object.keys(EXPERIMENT_OPTIONS[experiment as Experiment]));
+  if (experiment !== "bandit") mine.add("deployEpisodes");
+  for (const key of Object.keys(FLAG_NAMES)) {
+    if (flags[key as keyof PretrainFlags] !== undefined && !mine.has(key)) {
+      throw new UserError(`${FLAG_NAMES[key]} is not an option of ${experiment}`, { category: "bad_option" });
+    }
   }
   const ffn = flags.ffn ?? Math.max(8, Math.round((flags.dim * 8) / 3 / 8) * 8);
   if (flags.dim % flags.heads !== 0 || (flags.dim / flags.heads) % 2 !== 0) {
@@ -122,13 +179,9 @@ export async function pretrainCommand(
       category: "bad_option",
     });
   }
-  const config: PretrainConfig = {
-    experiment: "probe-trap",
-    K: flags.K,
-    p: flags.p,
+  const shared = {
     samples: flags.samples,
     heldout: flags.heldout,
-    maxEpisodes: flags.maxEpisodes,
     seed: flags.seed,
     model: {
       vocab: BYTE_VOCAB.size,
@@ -136,7 +189,7 @@ export async function pretrainCommand(
       layers: flags.layers,
       heads: flags.heads,
       ffn,
-      context: flags.context,
+      context: flags.context ?? (experiment === "gridworld" ? 4096 : 1024),
       ropeBase: 10_000,
       eps: 1e-5,
     },
@@ -150,9 +203,43 @@ export async function pretrainCommand(
     },
     checkpointEvery: flags.checkpointEvery,
     servedEval: flags.servedEval,
-    deployRuns: flags.deployRuns,
-    deployEpisodes: flags.deployEpisodes ?? Math.max(1, flags.maxEpisodes),
   };
+  let config: PretrainConfig;
+  if (experiment === "bandit") {
+    const d = EXPERIMENT_OPTIONS.bandit;
+    config = {
+      experiment: "bandit",
+      arms: flags.arms ?? d.arms,
+      sigma: flags.sigma ?? d.sigma,
+      horizon: flags.horizon ?? d.horizon,
+      testBandits: flags.testBandits ?? d.testBandits,
+      ...shared,
+    };
+  } else if (experiment === "gridworld") {
+    const d = EXPERIMENT_OPTIONS.gridworld;
+    const maxEpisodes = flags.maxEpisodes ?? d.maxEpisodes;
+    config = {
+      experiment: "gridworld",
+      p: flags.p ?? d.p,
+      H: flags.H ?? d.H,
+      maxEpisodes,
+      ...shared,
+      deployRuns: flags.deployRuns ?? d.deployRuns,
+      deployEpisodes: flags.deployEpisodes ?? Math.max(1, maxEpisodes),
+    };
+  } else {
+    const d = EXPERIMENT_OPTIONS["probe-trap"];
+    const maxEpisodes = flags.maxEpisodes ?? d.maxEpisodes;
+    config = {
+      experiment: "probe-trap",
+      K: flags.K ?? d.K,
+      p: flags.p ?? d.p,
+      maxEpisodes,
+      ...shared,
+      deployRuns: flags.deployRuns ?? d.deployRuns,
+      deployEpisodes: flags.deployEpisodes ?? Math.max(1, maxEpisodes),
+    };
+  }
   const dir = resolve(
     flags.out ?? join("runs", `pretrain-${experiment}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
@@ -262,17 +349,38 @@ async function drive(dir: string, config: PretrainConfig, output: Output): Promi
       `deployment (${d.loop === "eps" ? "ε-greedy" : "naive"}, ${d.runs}×${d.episodes} episodes): TV ${d.tv.toFixed(4)} over ${d.decisions} decisions${agreement}; regret per episode ${(d.regret.reduce((a, b) => a + b, 0) / d.episodes).toFixed(3)}, in the last 20% ${d.tail.regret.toFixed(3)} (floor predicted from TV ${d.tail.predicted.toFixed(3)})`,
     );
   }
+  const anchor = summary.anchor;
+  if (anchor) {
+    const at = (r: keyof typeof anchor.online.curves) => {
+      const c = anchor.online.curves[r];
+      return `${(c.mean.at(-1) ?? Number.NaN).toFixed(2)} ± ${(c.se.at(-1) ?? Number.NaN).toFixed(2)}`;
+    };
+    output.out(
+      `online, ${anchor.bandits} test bandits × ${anchor.horizon} pulls, regret: learned ${at("learned")}, exact posterior sampling ${at("posterior")}, Thompson ${at("thompson")}, UCB ${at("ucb")}, empirical mean ${at("emp")}; TV to exact BAIL on its own plays ${anchor.online.tv.toFixed(4)}`,
+    );
+    const j = anchor.offline.lengths.length - 1;
+    const off = (r: keyof typeof anchor.offline.regret) =>
+      (anchor.offline.regret[r][j]?.mean ?? Number.NaN).toFixed(3);
+    output.out(
+      `offline, ${anchor.offline.lengths[j]} pulls of context, regret of the arm named: learned ${off("learned")}, exact BAIL ${off("bail")}, Thompson ${off("thompson")}, empirical mean ${off("emp")}, LCB ${off("lcb")}`,
+    );
+  }
   output.out(
     `training: ${Math.round(summary.trainTokensPerSecond)} tokens/s over ${summary.trainSeconds.toFixed(0)} s`,
   );
-  const result = learnedPlannerResult([{ dir, config, summary }]);
+  const result =
+    config.experiment === "bandit"
+      ? banditAnchorResult([{ dir, config, summary }])
+      : learnedPlannerResult([{ dir, config, summary }]);
   await writeTheoryReport(join(dir, "report.html"), result);
   for (const c of result.checks) output.out(`${c.pass ? "PASS" : "FAIL"}  ${c.claim}: ${c.measured}`);
   output.out(`report: ${join(dir, "report.html")}`);
   const model = join(dir, PRETRAIN_MODEL);
   output.out(`model: ${model}`);
-  output.out(
-    `play it: bayesact theory probe-trap --model 'llamacpp:${model}?threads=1' --llmK ${config.K} --p ${config.p}`,
-  );
+  if (config.experiment === "probe-trap") {
+    output.out(
+      `play it: bayesact theory probe-trap --model 'llamacpp:${model}?threads=1' --llmK ${config.K} --p ${config.p}`,
+    );
+  }
   return 0;
 }

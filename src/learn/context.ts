@@ -46,7 +46,7 @@ export function contextLimit(
       const bail = exactBail(env, history, current);
       if (options.checkpoints.includes(history.length)) {
         const tokens = (memory: "summary" | "episodes", shown: readonly HistoryEpisode[]) =>
-          toExample(plannerPrompt(env, shown, o1, { memory, style: "compact" }), "").ids.length;
+          toExample(plannerPrompt(env, shown, current, { memory, style: "compact" }), "").ids.length;
         // The window: the most recent episodes that fit (binary search on the count shown).
         let lo = 0;
         let hi = history.length;

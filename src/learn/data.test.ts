@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BailPlanner } from "../agents/planners.ts";
 import { Rng } from "../core/rng.ts";
+import { createGridworld } from "../envs/theory/gridworld.ts";
 import { EpisodeTrace } from "../envs/theory/par.ts";
 import { createProbeTrap } from "../envs/theory/probe-trap.ts";
 import { plannerMessages } from "../envs/theory/prompts.ts";
@@ -58,7 +59,9 @@ describe("pretraining data (Variant A)", () => {
       { observations: [0, 1], subgoals: [0] },
       { observations: [0, 3], subgoals: [4] },
     ];
-    const prompt = plannerPrompt(env, history, 0, { memory: "summary", style: "compact" });
+    const start = new EpisodeTrace(env.H);
+    start.start(0);
+    const prompt = plannerPrompt(env, history, start, { memory: "summary", style: "compact" });
     const messages = plannerMessages({
       env,
       memory: episodeTexts(env, history),
@@ -75,5 +78,39 @@ describe("pretraining data (Variant A)", () => {
       "1× open door 1 -> Nothing happened.\n2× consult the probe -> The probe says: door 2.\n",
     );
     expect(prompt.endsWith("### Assistant:\n")).toBe(true);
+  });
+});
+
+describe("gridworld pretraining contexts (H = 3)", () => {
+  const grid = createGridworld({ p: 0.7 });
+
+  it("end at a uniformly drawn step of the episode, label the expert's room, BAIL the posterior of the signs read", () => {
+    const steps = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const s = pretrainSample(grid, 2, i, { maxEpisodes: 4 });
+      const step = Number(/step (\d) of 3/.exec(s.prompt)?.[1]);
+      steps.add(step);
+      // The expert goes straight to room z at every step.
+      expect(s.label).toBe(s.z);
+      // Independent of exactBail: P(z | signs) ∝ Π_readings (p if the sign points to z else (1 − p)/3). The summary
+      // counts every reading "… The sign points to room j." once per line with its count.
+      const counts = [0, 0, 0, 0];
+      for (const m of s.prompt.matchAll(
+        /^(\d+)× .*-> You are at the info desk\. The sign points to room (\d)\.$/gm,
+      )) {
+        counts[Number(m[2]) - 1] = (counts[Number(m[2]) - 1] ?? 0) + Number(m[1]);
+      }
+      const done = /Now: episode \d+, step \d of 3: (.*\| \?)$/m.exec(s.prompt)?.[1] ?? "";
+      for (const m of done.matchAll(/The sign points to room (\d)\. \| /g))
+        counts[Number(m[1]) - 1] = (counts[Number(m[1]) - 1] ?? 0) + 1;
+      const total = counts.reduce((a, b) => a + b, 0);
+      const w = counts.map((c) => 0.7 ** c * 0.1 ** (total - c));
+      const sum = w.reduce((a, b) => a + b, 0);
+      w.forEach((x, z) => {
+        expect(s.bail[z]).toBeCloseTo(x / sum, 9);
+      });
+      expect(s.bail[4]).toBe(0);
+    }
+    expect([...steps].sort()).toEqual([1, 2, 3]);
   });
 });

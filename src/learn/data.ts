@@ -55,8 +55,9 @@ export interface PretrainSample {
 }
 
 /**
- * The exact Variant-A posterior of a memory and BAIL at the current trace: only observation factors
- * P_z(o′ | τ, g) (the behaviour policy cancels), then the posterior-weighted mixture of the experts.
+ * The exact Variant-A posterior of a memory and of the current episode's steps so far, and BAIL at the current
+ * trace: only observation factors P_z(o′ | τ, g) (the behaviour policy cancels), then the posterior-weighted
+ * mixture of the experts.
  */
 export function exactBail(
   env: ParEnv,
@@ -66,7 +67,8 @@ export function exactBail(
   const posterior = new FinitePosterior(env.prior);
   const lik = new Float64Array(env.latentCount);
   const trace = new EpisodeTrace(env.H);
-  for (const e of history) {
+  const episodes: HistoryEpisode[] = [...history, currentSteps(current)];
+  for (const e of episodes) {
     trace.start(e.observations[0] as number);
     e.subgoals.forEach((g, h) => {
       env.observationLikelihood(trace, g, e.observations[h + 1] as number, lik);
@@ -106,11 +108,19 @@ export function episodeTexts(env: ParEnv, history: readonly HistoryEpisode[]): E
   }));
 }
 
-/** The prompt the Planner shows a model before the first subgoal of episode `history.length + 1`. */
+/** The steps of an episode in progress, as indices (o_1 … o_{h+1}, g_1 … g_h). */
+function currentSteps(current: EpisodeTrace): HistoryEpisode {
+  return {
+    observations: Array.from(current.obs.subarray(0, current.h + 1)),
+    subgoals: Array.from(current.goals.subarray(0, current.h)),
+  };
+}
+
+/** The prompt the Planner shows a model before subgoal `current.h + 1` of episode `history.length + 1`. */
 export function plannerPrompt(
   env: ParEnv,
   history: readonly HistoryEpisode[],
-  firstObservation: number,
+  current: EpisodeTrace,
   format: PromptFormat,
 ): string {
   const memory = episodeTexts(env, history);
@@ -118,8 +128,14 @@ export function plannerPrompt(
     env,
     memory,
     total: memory.length,
-    current: [],
-    observation: env.observations[firstObservation] ?? "",
+    current: Array.from(
+      current.goals.subarray(0, current.h),
+      (g, h): StepText => ({
+        observation: env.observations[current.obs[h] as number] ?? "",
+        subgoal: env.subgoals[g] ?? "",
+      }),
+    ),
+    observation: env.observations[current.obs[current.h] as number] ?? "",
     episode: memory.length + 1,
     seesReward: false,
     memoryMode: format.memory,
@@ -155,10 +171,15 @@ export function pretrainSample(
     }
     history.push({ observations, subgoals });
   }
-  // The context ends at the first subgoal of the next episode: the only step of the probe trap (H = 1).
-  const o1 = world.reset();
+  // The context ends before subgoal h of the next episode, h uniform over the episode's steps (only when H > 1:
+  // the probe trap's samples draw nothing more).
   const current = new EpisodeTrace(env.H);
-  current.start(o1);
+  current.start(world.reset());
+  const stop = env.H > 1 ? rng.int(env.H) : 0;
+  for (let h = 0; h < stop; h++) {
+    const g = behaviour();
+    current.push(g, world.step(g, h).observation, Number.NaN);
+  }
   const expert = new Float64Array(G);
   const deterministic = env.expert(z, current, expert);
   const label = deterministic >= 0 ? deterministic : rng.categorical(expert);
@@ -166,7 +187,7 @@ export function pretrainSample(
     index,
     z,
     episodes,
-    prompt: plannerPrompt(env, history, o1, options.format ?? PRETRAIN_FORMAT),
+    prompt: plannerPrompt(env, history, current, options.format ?? PRETRAIN_FORMAT),
     label,
     answer: subgoalAnswer(env.subgoals[label] ?? ""),
     bail: exactBail(env, history, current),

@@ -15,13 +15,16 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+import { type GaussianBanditSpec, gaussianBanditSpec } from "../envs/theory/gaussian-bandit.ts";
+import { createGridworld } from "../envs/theory/gridworld.ts";
 import type { ParEnv } from "../envs/theory/par.ts";
 import { createProbeTrap } from "../envs/theory/probe-trap.ts";
 import { canonicalJson } from "../llm/canonical.ts";
 import { LlamaCppModel } from "../llm/providers/llamacpp.ts";
+import { type BanditAnchorReport, type BanditSample, banditSample, evaluateBanditAnchor } from "./bandit.ts";
 import { type Example, toExample } from "./batches.ts";
 import { LlamaConfigSchema, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { PRETRAIN_FORMAT, pretrainSample } from "./data.ts";
+import { PRETRAIN_FORMAT, type PretrainSample, pretrainSample } from "./data.ts";
 import { type DeploymentReport, evaluateDeployment } from "./deploy.ts";
 import { servedSubgoalDistribution, subgoalDistribution, totalVariation } from "./evaluate.ts";
 import { exportGguf } from "./export.ts";
@@ -34,17 +37,12 @@ export const PRETRAIN_DATA = "data.jsonl";
 export const PRETRAIN_MODEL = "model.gguf";
 export const PRETRAIN_SUMMARY = "summary.json";
 
-export const PretrainConfigSchema = z.strictObject({
-  experiment: z.literal("probe-trap"),
-  /** The probe trap's doors and probe accuracy. */
-  K: z.number().int().min(2),
-  p: z.number().min(0).max(1),
+/** Settings every experiment shares: data sizes, the model, the optimiser, checkpoints, the served check. */
+const shared = {
   /** N_p: pretraining contexts. */
   samples: z.number().int().min(1),
   /** Held-out contexts (drawn from their own seed stream). */
   heldout: z.number().int().min(1),
-  /** Past episodes per context: uniform on 0..maxEpisodes. */
-  maxEpisodes: z.number().int().min(0),
   seed: z.number().int().min(0),
   model: LlamaConfigSchema,
   optimizer: z.strictObject({
@@ -62,11 +60,53 @@ export const PretrainConfigSchema = z.strictObject({
   checkpointEvery: z.number().int().min(1),
   /** Held-out contexts also scored through llama.cpp after export (a check of the served path). */
   servedEval: z.number().int().min(0),
+};
+
+export const ProbeTrapConfigSchema = z.strictObject({
+  experiment: z.literal("probe-trap"),
+  /** The probe trap's doors and probe accuracy. */
+  K: z.number().int().min(2),
+  p: z.number().min(0).max(1),
+  /** Past episodes per context: uniform on 0..maxEpisodes. */
+  maxEpisodes: z.number().int().min(0),
+  ...shared,
   /** Plays of the learned planner through llama.cpp per deployment loop (naive, ε-greedy); 0 skips the stage. */
   deployRuns: z.number().int().min(0).default(0),
   /** Episodes per play. */
   deployEpisodes: z.number().int().min(1).default(30),
 });
+export type ProbeTrapConfig = z.infer<typeof ProbeTrapConfigSchema>;
+
+/** The PAR gridworld of spec S2 (`envs/theory/gridworld.ts`): H subgoals per episode, a sign of accuracy p. */
+export const GridworldConfigSchema = z.strictObject({
+  experiment: z.literal("gridworld"),
+  p: z.number().min(0).max(1),
+  H: z.number().int().min(1),
+  maxEpisodes: z.number().int().min(0),
+  ...shared,
+  deployRuns: z.number().int().min(0),
+  deployEpisodes: z.number().int().min(1),
+});
+export type GridworldConfig = z.infer<typeof GridworldConfigSchema>;
+
+/** The DPT anchor (`bandit.ts`): DPT's Gaussian bandit, contexts of up to `horizon` pulls. */
+export const BanditConfigSchema = z.strictObject({
+  experiment: z.literal("bandit"),
+  arms: z.number().int().min(2).max(9),
+  sigma: z.number().positive(),
+  /** n: pulls per online play, and the longest pretraining / offline context. */
+  horizon: z.number().int().min(1),
+  ...shared,
+  /** Test bandits for the online and offline comparison (DPT: 200); 0 skips the stage. */
+  testBandits: z.number().int().min(0),
+});
+export type BanditConfig = z.infer<typeof BanditConfigSchema>;
+
+export const PretrainConfigSchema = z.discriminatedUnion("experiment", [
+  ProbeTrapConfigSchema,
+  GridworldConfigSchema,
+  BanditConfigSchema,
+]);
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
 const DataHeaderSchema = z.strictObject({
@@ -106,6 +146,8 @@ export interface PretrainSummary {
     | undefined;
   /** The learned planner playing the probe trap through llama.cpp (`deploy.ts`): TV met at deployment, regret. */
   readonly deployment: readonly DeploymentReport[];
+  /** The bandit experiment's DPT anchor through llama.cpp (`bandit.ts`); absent for the other experiments. */
+  readonly anchor?: BanditAnchorReport | undefined;
   readonly trainTokensPerSecond: number;
   readonly trainSeconds: number;
   readonly lossCurve: readonly { readonly step: number; readonly loss: number }[];
@@ -118,13 +160,69 @@ export interface PretrainContext {
   readonly onStep?: (report: StepReport, total: number) => void;
 }
 
-export function pretrainEnv(config: PretrainConfig): ParEnv {
-  return createProbeTrap({ K: config.K, p: config.p });
+/** The environment of a Planner experiment (whose contexts are PAR Planner prompts). */
+export function pretrainEnv(config: ProbeTrapConfig | GridworldConfig): ParEnv {
+  return config.experiment === "gridworld"
+    ? createGridworld({ p: config.p, H: config.H })
+    : createProbeTrap({ K: config.K, p: config.p });
 }
+
+/** What an experiment brings to a run: its contexts, the answers scored, the longest memory its data draws. */
+interface PretrainTask {
+  readonly name: string;
+  readonly answers: readonly string[];
+  readonly maxEpisodes: number;
+  sample(seed: string, index: number): Omit<DataLine, "split">;
+}
+
+function pretrainTask(config: PretrainConfig): PretrainTask {
+  if (config.experiment === "bandit") {
+    const spec = banditSpec(config);
+    return {
+      name: spec.name,
+      answers: spec.subgoals,
+      maxEpisodes: config.horizon,
+      sample: (seed, i) => plainLine(banditSample(spec, seed, i, config.horizon)),
+    };
+  }
+  const env = pretrainEnv(config);
+  return {
+    name: env.name,
+    answers: env.subgoals,
+    maxEpisodes: config.maxEpisodes,
+    sample: (seed, i) =>
+      plainLine(pretrainSample(env, seed, i, { maxEpisodes: config.maxEpisodes, format: PRETRAIN_FORMAT })),
+  };
+}
+
+export function banditSpec(config: BanditConfig): GaussianBanditSpec {
+  return gaussianBanditSpec({ arms: config.arms, sigma: config.sigma });
+}
+
+function plainLine(s: PretrainSample | BanditSample): Omit<DataLine, "split"> {
+  return {
+    index: s.index,
+    z: s.z,
+    episodes: s.episodes,
+    prompt: s.prompt,
+    label: s.label,
+    answer: s.answer,
+    bail: Array.from(s.bail),
+  };
+}
+
+/** Settings that only choose what is measured after training: they leave the data and the weights alone. */
+const EVALUATION_ONLY = new Set([
+  "checkpointEvery",
+  "servedEval",
+  "deployRuns",
+  "deployEpisodes",
+  "testBandits",
+]);
 
 /** The identity of a run for its checkpoints: the settings that shape data and weights. */
 export function runDigest(config: PretrainConfig): string {
-  const { checkpointEvery: _c, servedEval: _s, deployRuns: _r, deployEpisodes: _e, ...shaping } = config;
+  const shaping = Object.fromEntries(Object.entries(config).filter(([k]) => !EVALUATION_ONLY.has(k)));
   // Canonical (sorted-key) JSON: a config read back from the manifest may list its keys in another order.
   return createHash("sha256").update(canonicalJson(shaping)).digest("hex").slice(0, 16);
 }
@@ -136,39 +234,27 @@ function writeAtomic(path: string, text: string): void {
 
 /** Generate (or read back) the pretraining contexts. */
 export function pretrainData(dir: string, config: PretrainConfig, log: (line: string) => void): DataLine[] {
-  const env = pretrainEnv(config);
+  const task = pretrainTask(config);
   const path = join(dir, PRETRAIN_DATA);
   const header = {
     format: "bayesact-pretrain-data" as const,
     version: 1 as const,
-    env: env.name,
+    env: task.name,
     seed: config.seed,
     samples: config.samples,
     heldout: config.heldout,
-    maxEpisodes: config.maxEpisodes,
+    maxEpisodes: task.maxEpisodes,
     prompt: { ...PRETRAIN_FORMAT },
   };
   if (existsSync(path)) return readData(path, header);
   const lines: DataLine[] = [];
   const draw = (split: "train" | "heldout", count: number, seed: string) => {
-    for (let i = 0; i < count; i++) {
-      const s = pretrainSample(env, seed, i, { maxEpisodes: config.maxEpisodes, format: PRETRAIN_FORMAT });
-      lines.push({
-        split,
-        index: i,
-        z: s.z,
-        episodes: s.episodes,
-        prompt: s.prompt,
-        label: s.label,
-        answer: s.answer,
-        bail: Array.from(s.bail),
-      });
-    }
+    for (let i = 0; i < count; i++) lines.push({ split, ...task.sample(seed, i) });
   };
   draw("train", config.samples, `train ${config.seed}`);
   draw("heldout", config.heldout, `heldout ${config.seed}`);
   writeAtomic(path, `${[header, ...lines].map((l) => JSON.stringify(l)).join("\n")}\n`);
-  log(`data: ${config.samples} training and ${config.heldout} held-out contexts of ${env.name} → ${path}`);
+  log(`data: ${config.samples} training and ${config.heldout} held-out contexts of ${task.name} → ${path}`);
   return lines;
 }
 
@@ -221,7 +307,7 @@ export async function runPretrain(
   ctx: PretrainContext = {},
 ): Promise<PretrainSummary> {
   const log = ctx.log ?? (() => {});
-  const env = pretrainEnv(config);
+  const task = pretrainTask(config);
   const data = pretrainData(dir, config, log);
   const train = data.filter((d) => d.split === "train");
   const heldout = data.filter((d) => d.split === "heldout");
@@ -284,7 +370,7 @@ export async function runPretrain(
     const modelPath = join(dir, PRETRAIN_MODEL);
     if (!existsSync(modelPath)) {
       await exportGguf(`${modelPath}.tmp`, modelConfig, await model.weights(), {
-        name: `bayesact-planner ${env.name}`,
+        name: `bayesact-planner ${task.name}`,
         planner: PRETRAIN_FORMAT,
       });
       renameSync(`${modelPath}.tmp`, modelPath);
@@ -292,11 +378,14 @@ export async function runPretrain(
     }
 
     const heldoutLoss = evaluateLoss(tf, model, heldoutExamples);
-    const tfDists = heldout.map((d) => subgoalDistribution(tf, model, d.prompt, env.subgoals).probs);
+    const tfDists = heldout.map((d) => subgoalDistribution(tf, model, d.prompt, task.answers).probs);
     const tvs = heldout.map((d, i) => totalVariation(tfDists[i] as Float64Array, d.bail));
     let servedTv: PretrainSummary["servedTv"];
     const deployment: DeploymentReport[] = [];
-    if (config.servedEval > 0 || config.deployRuns > 0) {
+    let anchor: BanditAnchorReport | undefined;
+    const deployRuns = config.experiment === "bandit" ? 0 : config.deployRuns;
+    const anchorBandits = config.experiment === "bandit" ? config.testBandits : 0;
+    if (config.servedEval > 0 || deployRuns > 0 || anchorBandits > 0) {
       const served = new LlamaCppModel({
         modelPath,
         threads: 1,
@@ -309,23 +398,37 @@ export async function runPretrain(
         let gap = 0;
         for (let i = 0; i < n; i++) {
           const d = heldout[i] as DataLine;
-          const dist = await servedSubgoalDistribution(served, d.prompt, env.subgoals, ctx.signal);
+          const dist = await servedSubgoalDistribution(served, d.prompt, task.answers, ctx.signal);
           tvTotal += totalVariation(dist.probs, d.bail);
           gap = Math.max(gap, totalVariation(dist.probs, tfDists[i] as Float64Array));
         }
         if (n > 0) servedTv = { mean: tvTotal / n, contexts: n, maxGapToTf: gap };
-        for (const loop of config.deployRuns > 0 ? (["naive", "eps"] as const) : []) {
-          const report = await evaluateDeployment(served, env, {
-            loop,
-            runs: config.deployRuns,
-            episodes: config.deployEpisodes,
-            seed: `deploy ${config.seed}`,
-            format: PRETRAIN_FORMAT,
+        if (config.experiment !== "bandit" && deployRuns > 0) {
+          const env = pretrainEnv(config);
+          for (const loop of ["naive", "eps"] as const) {
+            const report = await evaluateDeployment(served, env, {
+              loop,
+              runs: deployRuns,
+              episodes: config.deployEpisodes,
+              seed: `deploy ${config.seed}`,
+              format: PRETRAIN_FORMAT,
+              ...(ctx.signal ? { signal: ctx.signal } : {}),
+            });
+            deployment.push(report);
+            log(
+              `deploy ${loop}: TV ${report.tv.toFixed(4)} over ${report.decisions} decisions, regret ${sum(report.regret).toFixed(2)} over ${report.episodes} episodes`,
+            );
+          }
+        }
+        if (config.experiment === "bandit" && anchorBandits > 0) {
+          anchor = await evaluateBanditAnchor(served, banditSpec(config), {
+            bandits: anchorBandits,
+            horizon: config.horizon,
+            seed: `anchor ${config.seed}`,
             ...(ctx.signal ? { signal: ctx.signal } : {}),
           });
-          deployment.push(report);
           log(
-            `deploy ${loop}: TV ${report.tv.toFixed(4)} over ${report.decisions} decisions, regret ${sum(report.regret).toFixed(2)} over ${report.episodes} episodes`,
+            `anchor: online regret after ${config.horizon} pulls, learned ${anchor.online.curves.learned.mean.at(-1)?.toFixed(2)}, Thompson ${anchor.online.curves.thompson.mean.at(-1)?.toFixed(2)}, UCB ${anchor.online.curves.ucb.mean.at(-1)?.toFixed(2)}, empirical mean ${anchor.online.curves.emp.mean.at(-1)?.toFixed(2)} (${anchorBandits} bandits)`,
           );
         }
       } finally {
@@ -345,13 +448,14 @@ export async function runPretrain(
     const every = Math.max(1, Math.floor(curve.length / 200));
     const summary: PretrainSummary = {
       experiment: config.experiment,
-      env: env.name,
+      env: task.name,
       samples: config.samples,
       steps: optimizer.steps,
       heldoutLoss,
       heldoutTv: { mean: tvs.reduce((a, b) => a + b, 0) / tvs.length, contexts: tvs.length },
       servedTv,
       deployment,
+      anchor,
       trainTokensPerSecond: trainSeconds > 0 ? tokens / trainSeconds : 0,
       trainSeconds,
       lossCurve: curve

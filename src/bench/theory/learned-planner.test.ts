@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentReport } from "../../learn/deploy.ts";
-import { PretrainConfigSchema, type PretrainSummary } from "../../learn/pretrain.ts";
+import { type PretrainSummary, ProbeTrapConfigSchema } from "../../learn/pretrain.ts";
 import { type LearnedRun, learnedPlannerResult } from "./learned-planner.ts";
 
 const K = 4;
-const config = PretrainConfigSchema.parse({
+const config = ProbeTrapConfigSchema.parse({
   experiment: "probe-trap",
   K,
   p: 1,

@@ -5,13 +5,18 @@
  * with the theory report (`report/theory.ts`): `report.html` in a run folder, or the bench's combined report.
  */
 import type { DeploymentReport } from "../../learn/deploy.ts";
-import type { PretrainConfig, PretrainSummary } from "../../learn/pretrain.ts";
+import {
+  type GridworldConfig,
+  type PretrainSummary,
+  type ProbeTrapConfig,
+  pretrainEnv,
+} from "../../learn/pretrain.ts";
 import { tailSlope } from "../../theory/regret.ts";
 import type { ArmResult, Check, ExperimentResult, Sweep } from "./types.ts";
 
 export interface LearnedRun {
   readonly dir: string;
-  readonly config: PretrainConfig;
+  readonly config: ProbeTrapConfig | GridworldConfig;
   readonly summary: PretrainSummary;
 }
 
@@ -45,7 +50,8 @@ export function learnedPlannerResult(runs: readonly LearnedRun[]): ExperimentRes
   if (runs.length === 0) throw new RangeError("learnedPlannerResult: no runs");
   const sorted = [...runs].sort((a, b) => a.config.samples - b.config.samples);
   const largest = sorted.at(-1) as LearnedRun;
-  const { K } = largest.config;
+  // |Z|: naive BAIL never learns z, so it picks each expert's subgoal 1/|Z| of the time.
+  const K = pretrainEnv(largest.config).latentCount;
   const arms = sorted.flatMap((r) => r.summary.deployment.map((d) => arm(r, d)));
   const byLoop = (loop: DeploymentReport["loop"]) => (r: LearnedRun) =>
     r.summary.deployment.find((d) => d.loop === loop);
@@ -137,6 +143,7 @@ export function learnedPlannerResult(runs: readonly LearnedRun[]): ExperimentRes
       "remaining TV adds a floor.",
     params: {
       runs: sorted.map((r) => r.dir),
+      experiment: largest.config.experiment,
       K,
       p: largest.config.p,
       maxEpisodes: largest.config.maxEpisodes,

@@ -23,7 +23,12 @@ import { readCheckpoint } from "../../learn/checkpoint.ts";
 import { contextLimit } from "../../learn/context.ts";
 import { pretrainSample } from "../../learn/data.ts";
 import { servedSubgoalDistribution, subgoalDistribution } from "../../learn/evaluate.ts";
-import { PretrainConfigSchema, type PretrainSummary, runDigest } from "../../learn/pretrain.ts";
+import {
+  PretrainConfigSchema,
+  type PretrainSummary,
+  ProbeTrapConfigSchema,
+  runDigest,
+} from "../../learn/pretrain.ts";
 import { loadTf } from "../../learn/tf.ts";
 import { DEFAULT_OPTIMIZER, Trainer } from "../../learn/trainer.ts";
 import { initWeights, type LlamaConfig, LlamaTransformer } from "../../learn/transformer.ts";
@@ -136,7 +141,7 @@ async function recipes(): Promise<void> {
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { config: unknown };
     return {
       dir,
-      config: PretrainConfigSchema.parse(manifest.config),
+      config: ProbeTrapConfigSchema.parse(manifest.config),
       summary: JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as PretrainSummary,
     };
   });
