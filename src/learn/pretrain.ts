@@ -144,7 +144,7 @@ export interface PretrainSummary {
   readonly servedTv:
     | { readonly mean: number; readonly contexts: number; readonly maxGapToTf: number }
     | undefined;
-  /** The learned planner playing the probe trap through llama.cpp (`deploy.ts`): TV met at deployment, regret. */
+  /** The learned planner playing its PAR environment (probe trap, gridworld) through llama.cpp (`deploy.ts`): TV met at deployment, regret. */
   readonly deployment: readonly DeploymentReport[];
   /** The bandit experiment's DPT anchor through llama.cpp (`bandit.ts`); absent for the other experiments. */
   readonly anchor?: BanditAnchorReport | undefined;
