@@ -215,30 +215,21 @@ export async function pretrainCommand(
       testBandits: flags.testBandits ?? d.testBandits,
       ...shared,
     };
-  } else if (experiment === "gridworld") {
-    const d = EXPERIMENT_OPTIONS.gridworld;
-    const maxEpisodes = flags.maxEpisodes ?? d.maxEpisodes;
-    config = {
-      experiment: "gridworld",
-      p: flags.p ?? d.p,
-      H: flags.H ?? d.H,
-      maxEpisodes,
-      ...shared,
-      deployRuns: flags.deployRuns ?? d.deployRuns,
-      deployEpisodes: flags.deployEpisodes ?? Math.max(1, maxEpisodes),
-    };
   } else {
-    const d = EXPERIMENT_OPTIONS["probe-trap"];
+    // The two Planner experiments share their options but K (probe trap) and H (gridworld).
+    const d = experiment === "gridworld" ? EXPERIMENT_OPTIONS.gridworld : EXPERIMENT_OPTIONS["probe-trap"];
     const maxEpisodes = flags.maxEpisodes ?? d.maxEpisodes;
-    config = {
-      experiment: "probe-trap",
-      K: flags.K ?? d.K,
+    const planner = {
       p: flags.p ?? d.p,
       maxEpisodes,
       ...shared,
       deployRuns: flags.deployRuns ?? d.deployRuns,
       deployEpisodes: flags.deployEpisodes ?? Math.max(1, maxEpisodes),
     };
+    config =
+      experiment === "gridworld"
+        ? { experiment: "gridworld", H: flags.H ?? EXPERIMENT_OPTIONS.gridworld.H, ...planner }
+        : { experiment: "probe-trap", K: flags.K ?? EXPERIMENT_OPTIONS["probe-trap"].K, ...planner };
   }
   const dir = resolve(
     flags.out ?? join("runs", `pretrain-${experiment}-${new Date().toISOString().replace(/[:.]/g, "-")}`),

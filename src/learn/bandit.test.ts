@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ArmStats, bestArmPosterior, gaussianBanditSpec } from "../envs/theory/gaussian-bandit.ts";
+import { scoringModel } from "../llm/testing/mock.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { banditSample, evaluateBanditAnchor, testBandits } from "./bandit.ts";
 
@@ -10,25 +11,18 @@ const spec = gaussianBanditSpec();
  * With the exact posterior it is BAIL read off the prompt: what a perfectly trained planner would be.
  */
 function textModel(posterior: (stats: ArmStats) => ArrayLike<number>): LanguageModel {
-  return {
-    id: "text-oracle",
-    provider: "mock",
-    endpoint: "mock",
-    generate: () => Promise.reject(new Error("not used")),
-    capabilities: () => Promise.reject(new Error("not used")),
-    score: (prefix, continuation) => {
-      const stats = new ArmStats(spec.arms);
-      for (const m of prefix.matchAll(/^arm (\d+): (\d+) pulls, mean (-?\d+\.\d+)$/gm)) {
-        const a = Number(m[1]) - 1;
-        const n = Number(m[2]);
-        // n pulls whose mean is the shown one.
-        for (let i = 0; i < n; i++) stats.add(a, Number(m[3]));
-      }
-      const arm = /arm (\d+)/.exec(continuation);
-      const q = arm ? (posterior(stats)[Number(arm[1]) - 1] ?? 0) : 0;
-      return Promise.resolve({ logprob: Math.log(q), tokens: [] });
-    },
-  };
+  return scoringModel((prefix, continuation) => {
+    const stats = new ArmStats(spec.arms);
+    for (const m of prefix.matchAll(/^arm (\d+): (\d+) pulls, mean (-?\d+\.\d+)$/gm)) {
+      const a = Number(m[1]) - 1;
+      const n = Number(m[2]);
+      // n pulls whose mean is the shown one.
+      for (let i = 0; i < n; i++) stats.add(a, Number(m[3]));
+    }
+    const arm = /arm (\d+)/.exec(continuation);
+    const q = arm ? (posterior(stats)[Number(arm[1]) - 1] ?? 0) : 0;
+    return Math.log(q);
+  });
 }
 
 const exact = textModel((stats) => bestArmPosterior(spec, stats));

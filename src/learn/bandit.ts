@@ -29,20 +29,13 @@ import {
 import { subgoalAnswer } from "../envs/theory/prompts.ts";
 import { renderFallbackChat } from "../llm/providers/llamacpp.ts";
 import type { LanguageModel } from "../llm/types.ts";
+import { argmax, meanSe } from "../theory/stats.ts";
+import type { PretrainSample } from "./data.ts";
 import { servedSubgoalDistribution, totalVariation } from "./evaluate.ts";
 
-export interface BanditSample {
-  readonly index: number;
-  /** The best arm (the label's latent class: μ itself is continuous). */
-  readonly z: number;
-  /** Pulls in the context. */
-  readonly episodes: number;
-  readonly prompt: string;
-  readonly label: number;
-  readonly answer: string;
-  /** Exact BAIL: P(a* = a | the summary shown). */
-  readonly bail: Float64Array;
-}
+/** A bandit context in the same record as the Planner's: z is the best arm (μ itself is continuous), `episodes` the
+ * pulls in the context, `bail` exact BAIL P(a* = a | the summary shown). */
+export type BanditSample = PretrainSample;
 
 /** The Planner's prompt at a summary, rendered as the llama.cpp provider renders it. */
 export function banditPrompt(spec: GaussianBanditSpec, stats: ArmStats): string {
@@ -88,12 +81,6 @@ function gaussianPosterior(spec: GaussianBanditSpec, stats: ArmStats, a: number)
   return { m: w * prior.mean + (1 - w) * stats.mean(a), v: 1 / (1 / prior.variance + n / noise) };
 }
 
-function argmaxOf(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
-  return best;
-}
-
 /** The first arm never pulled, or −1 (DPT's online rules pull each arm once first: argmin of the counts). */
 function firstUnpulled(stats: ArmStats): number {
   for (let a = 0; a < stats.arms; a++) if (stats.counts[a] === 0) return a;
@@ -105,7 +92,7 @@ export const baselineRules = {
   thompson:
     (spec: GaussianBanditSpec): OnlineRule =>
     (stats, rng) =>
-      argmaxOf(
+      argmax(
         Array.from({ length: spec.arms }, (_, a) => {
           const { m, v } = gaussianPosterior(spec, stats, a);
           return rng.normal(m, Math.sqrt(v));
@@ -115,7 +102,7 @@ export const baselineRules = {
   ucb: (): OnlineRule => (stats) => {
     const u = firstUnpulled(stats);
     if (u >= 0) return u;
-    return argmaxOf(
+    return argmax(
       Array.from(
         { length: stats.arms },
         (_, a) => stats.mean(a) + 1 / Math.max(1, Math.sqrt(stats.counts[a] as number)),
@@ -126,7 +113,7 @@ export const baselineRules = {
   emp: (): OnlineRule => (stats) => {
     const u = firstUnpulled(stats);
     if (u >= 0) return u;
-    return argmaxOf(Array.from({ length: stats.arms }, (_, a) => stats.mean(a)));
+    return argmax(Array.from({ length: stats.arms }, (_, a) => stats.mean(a)));
   },
   /** Exact posterior sampling: draw a from P(a* = · | summary). */
   posterior:
@@ -288,11 +275,11 @@ export async function evaluateBanditAnchor(
       offlineTv += totalVariation(probs, bail);
       offlineDecisions += 1;
       const chosen: Record<OfflineRule, number> = {
-        learned: argmaxOf(probs),
-        bail: argmaxOf(bail),
+        learned: argmax(probs),
+        bail: argmax(bail),
         thompson: thompsonMode(spec, stats, rng),
-        emp: argmaxOf(Array.from({ length: spec.arms }, (_, a) => stats.mean(a))),
-        lcb: argmaxOf(
+        emp: argmax(Array.from({ length: spec.arms }, (_, a) => stats.mean(a))),
+        lcb: argmax(
           Array.from(
             { length: spec.arms },
             (_, a) => stats.mean(a) - 0.8 / Math.max(1, Math.sqrt(stats.counts[a] as number)),
@@ -334,19 +321,10 @@ function thompsonMode(spec: GaussianBanditSpec, stats: ArmStats, rng: Rng): numb
   const posts = Array.from({ length: spec.arms }, (_, a) => gaussianPosterior(spec, stats, a));
   for (let s = 0; s < 100; s++) {
     const draw = posts.map(({ m, v }) => rng.normal(m, Math.sqrt(v)));
-    const a = argmaxOf(draw);
+    const a = argmax(draw);
     freq[a] = (freq[a] as number) + 1;
   }
-  return argmaxOf(freq);
-}
-
-export function meanSe(values: readonly number[]): MeanSe {
-  const n = values.length;
-  if (n === 0) return { mean: Number.NaN, se: Number.NaN };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, se: 0 };
-  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n) };
+  return argmax(freq);
 }
 
 function pairedDiff(a: readonly number[], b: readonly number[]): MeanSe {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createProbeTrap } from "../envs/theory/probe-trap.ts";
+import { scoringModel } from "../llm/testing/mock.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { PRETRAIN_FORMAT } from "./data.ts";
 import { evaluateDeployment } from "./deploy.ts";
@@ -14,23 +15,16 @@ const env = createProbeTrap({ K, p });
  * sufficient statistics and that the loop compares against the right BAIL.
  */
 function textModel(posterior: (counts: number[]) => number[]): LanguageModel {
-  return {
-    id: "text-oracle",
-    provider: "mock",
-    endpoint: "mock",
-    generate: () => Promise.reject(new Error("not used")),
-    capabilities: () => Promise.reject(new Error("not used")),
-    score: (prefix, continuation) => {
-      const counts = Array.from({ length: K }, () => 0);
-      for (const m of prefix.matchAll(/^(\d+)× consult the probe -> The probe says: door (\d+)\.$/gm)) {
-        counts[Number(m[2]) - 1] = Number(m[1]);
-      }
-      const probs = posterior(counts);
-      const door = /open door (\d+)/.exec(continuation);
-      const q = door ? (probs[Number(door[1]) - 1] ?? 0) : 0;
-      return Promise.resolve({ logprob: Math.log(q), tokens: [] });
-    },
-  };
+  return scoringModel((prefix, continuation) => {
+    const counts = Array.from({ length: K }, () => 0);
+    for (const m of prefix.matchAll(/^(\d+)× consult the probe -> The probe says: door (\d+)\.$/gm)) {
+      counts[Number(m[2]) - 1] = Number(m[1]);
+    }
+    const probs = posterior(counts);
+    const door = /open door (\d+)/.exec(continuation);
+    const q = door ? (probs[Number(door[1]) - 1] ?? 0) : 0;
+    return Math.log(q);
+  });
 }
 
 const exact = textModel((counts) => {

@@ -15,6 +15,7 @@ import { Rng } from "../core/rng.ts";
 import { EpisodeTrace, type ParEnv, ParWorld } from "../envs/theory/par.ts";
 import type { LanguageModel } from "../llm/types.ts";
 import { checkpoints } from "../theory/regret.ts";
+import { argmax, meanSe } from "../theory/stats.ts";
 import { exactBail, type HistoryEpisode, type PromptFormat, plannerPrompt } from "./data.ts";
 import { servedSubgoalDistribution, totalVariation } from "./evaluate.ts";
 
@@ -215,12 +216,6 @@ function favourShare(p: ArrayLike<number>, g: number): number {
   return 1 / tied;
 }
 
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[best] as number)) best = i;
-  return best;
-}
-
 /** How many subgoals some expert π*_z takes at the start of an episode. */
 function expertSubgoals(env: ParEnv): number {
   const taken = new Set<number>();
@@ -235,13 +230,4 @@ function expertSubgoals(env: ParEnv): number {
     });
   }
   return Math.max(1, taken.size);
-}
-
-function meanSe(values: readonly number[]): { mean: number; se: number } {
-  const n = values.length;
-  if (n === 0) return { mean: Number.NaN, se: Number.NaN };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, se: 0 };
-  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n) };
 }

@@ -26,11 +26,7 @@ export function normalise(logliks: readonly number[]): SubgoalDistribution {
   return { probs: Float64Array.from(w, (x) => x / total), validMass: Math.exp(max) * total };
 }
 
-export function totalVariation(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) s += Math.abs((p[i] as number) - (q[i] as number));
-  return s / 2;
-}
+export { totalVariation } from "../theory/stats.ts";
 
 /** The model's distribution over `subgoals` after `prompt`, computed in TensorFlow.js. */
 export function subgoalDistribution(

@@ -21,7 +21,7 @@ import type { ParEnv } from "../envs/theory/par.ts";
 import { createProbeTrap } from "../envs/theory/probe-trap.ts";
 import { canonicalJson } from "../llm/canonical.ts";
 import { LlamaCppModel } from "../llm/providers/llamacpp.ts";
-import { type BanditAnchorReport, type BanditSample, banditSample, evaluateBanditAnchor } from "./bandit.ts";
+import { type BanditAnchorReport, banditSample, evaluateBanditAnchor } from "./bandit.ts";
 import { type Example, toExample } from "./batches.ts";
 import { LlamaConfigSchema, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { PRETRAIN_FORMAT, type PretrainSample, pretrainSample } from "./data.ts";
@@ -199,7 +199,7 @@ export function banditSpec(config: BanditConfig): GaussianBanditSpec {
   return gaussianBanditSpec({ arms: config.arms, sigma: config.sigma });
 }
 
-function plainLine(s: PretrainSample | BanditSample): Omit<DataLine, "split"> {
+function plainLine(s: PretrainSample): Omit<DataLine, "split"> {
   return {
     index: s.index,
     z: s.z,

@@ -16,6 +16,18 @@ export function standardError(xs: ArrayLike<number>): number {
   return Math.sqrt(ss / (n - 1) / n);
 }
 
+/** Mean and standard error together; both NaN for no values. */
+export function meanSe(xs: ArrayLike<number>): { mean: number; se: number } {
+  return xs.length === 0 ? { mean: Number.NaN, se: Number.NaN } : { mean: mean(xs), se: standardError(xs) };
+}
+
+/** Index of the largest value, the first one on ties (as numpy's argmax). */
+export function argmax(xs: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
+  return best;
+}
+
 /** log Σ exp(x_i), stable for any range of x. */
 export function logSumExp(xs: ArrayLike<number>): number {
   let max = Number.NEGATIVE_INFINITY;

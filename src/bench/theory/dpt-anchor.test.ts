@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { gaussianBanditSpec } from "../../envs/theory/gaussian-bandit.ts";
 import { type BanditAnchorReport, evaluateBanditAnchor } from "../../learn/bandit.ts";
 import { BanditConfigSchema, type PretrainSummary } from "../../learn/pretrain.ts";
+import { scoringModel } from "../../llm/testing/mock.ts";
 import type { LanguageModel } from "../../llm/types.ts";
 import { banditAnchorResult } from "./dpt-anchor.ts";
 
@@ -33,17 +34,10 @@ const config = BanditConfigSchema.parse({
 
 /** A model that answers with fixed probabilities, whatever the context. */
 function fixed(probs: number[]): LanguageModel {
-  return {
-    id: "fixed",
-    provider: "mock",
-    endpoint: "mock",
-    generate: () => Promise.reject(new Error("not used")),
-    capabilities: () => Promise.reject(new Error("not used")),
-    score: (_prefix, continuation) => {
-      const arm = Number(/arm (\d+)/.exec(continuation)?.[1]);
-      return Promise.resolve({ logprob: Math.log(probs[arm - 1] ?? 0), tokens: [] });
-    },
-  };
+  return scoringModel((_prefix, continuation) => {
+    const arm = Number(/arm (\d+)/.exec(continuation)?.[1]);
+    return Math.log(probs[arm - 1] ?? 0);
+  });
 }
 
 function summary(anchor: BanditAnchorReport): PretrainSummary {

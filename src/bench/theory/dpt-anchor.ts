@@ -7,6 +7,7 @@
 import { OFFLINE_RULES, type OfflineRule, ONLINE_RULES, type OnlineRuleName } from "../../learn/bandit.ts";
 import type { BanditConfig, PretrainSummary } from "../../learn/pretrain.ts";
 import { tailSlope } from "../../theory/regret.ts";
+import { heldoutTvSweep, lossSweeps } from "./learned-planner.ts";
 import type { ArmResult, Check, ExperimentResult, Sweep } from "./types.ts";
 
 export interface BanditRun {
@@ -39,22 +40,7 @@ export function banditAnchorResult(runs: readonly BanditRun[]): ExperimentResult
   if (runs.length === 0) throw new RangeError("banditAnchorResult: no runs");
   const sorted = [...runs].sort((a, b) => a.config.samples - b.config.samples);
   const largest = sorted.at(-1) as BanditRun;
-  const sweeps: Sweep[] = [
-    {
-      name: "held-out TV to exact BAIL vs N_p — pretraining contexts",
-      x_label: "N_p",
-      y_label: "TV",
-      points: sorted.map((r) => ({ x: r.config.samples, mean: r.summary.heldoutTv.mean, se: 0 })),
-    },
-    ...sorted.map(
-      (r): Sweep => ({
-        name: `training loss (nats per answer) — N_p=${r.config.samples}`,
-        x_label: "step",
-        y_label: "loss",
-        points: r.summary.lossCurve.map((e) => ({ x: e.step, mean: e.loss, se: 0 })),
-      }),
-    ),
-  ];
+  const sweeps: Sweep[] = [heldoutTvSweep(sorted), ...lossSweeps(sorted)];
   const arms: ArmResult[] = [];
   const checks: Check[] = [];
   const anchor = largest.summary.anchor;

@@ -46,6 +46,32 @@ function arm(run: LearnedRun, d: DeploymentReport): ArmResult {
   };
 }
 
+/** What every pretraining run reports, whatever its experiment. */
+interface RunLike {
+  readonly config: { readonly samples: number };
+  readonly summary: PretrainSummary;
+}
+
+/** Held-out TV to exact BAIL against N_p, one point per run (runs sorted by N_p). */
+export function heldoutTvSweep(sorted: readonly RunLike[]): Sweep {
+  return {
+    name: "held-out TV to exact BAIL vs N_p — pretraining contexts",
+    x_label: "N_p",
+    y_label: "TV",
+    points: sorted.map((r) => ({ x: r.config.samples, mean: r.summary.heldoutTv.mean, se: 0 })),
+  };
+}
+
+/** One training-loss curve per run. */
+export function lossSweeps(sorted: readonly RunLike[]): Sweep[] {
+  return sorted.map((r) => ({
+    name: `training loss (nats per answer) — N_p=${r.config.samples}`,
+    x_label: "step",
+    y_label: "loss",
+    points: r.summary.lossCurve.map((e) => ({ x: e.step, mean: e.loss, se: 0 })),
+  }));
+}
+
 export function learnedPlannerResult(runs: readonly LearnedRun[]): ExperimentResult {
   if (runs.length === 0) throw new RangeError("learnedPlannerResult: no runs");
   const sorted = [...runs].sort((a, b) => a.config.samples - b.config.samples);
@@ -56,12 +82,7 @@ export function learnedPlannerResult(runs: readonly LearnedRun[]): ExperimentRes
   const byLoop = (loop: DeploymentReport["loop"]) => (r: LearnedRun) =>
     r.summary.deployment.find((d) => d.loop === loop);
   const sweeps: Sweep[] = [
-    {
-      name: "held-out TV to exact BAIL vs N_p — pretraining contexts",
-      x_label: "N_p",
-      y_label: "TV",
-      points: sorted.map((r) => ({ x: r.config.samples, mean: r.summary.heldoutTv.mean, se: 0 })),
-    },
+    heldoutTvSweep(sorted),
     ...(["eps", "naive"] as const).map(
       (loop): Sweep => ({
         name: `TV to exact BAIL vs N_p — deployment contexts of the ${loop === "eps" ? "ε-greedy" : "naive"} loop`,
@@ -73,14 +94,7 @@ export function learnedPlannerResult(runs: readonly LearnedRun[]): ExperimentRes
         }),
       }),
     ),
-    ...sorted.map(
-      (r): Sweep => ({
-        name: `training loss (nats per answer) — N_p=${r.config.samples}`,
-        x_label: "step",
-        y_label: "loss",
-        points: r.summary.lossCurve.map((e) => ({ x: e.step, mean: e.loss, se: 0 })),
-      }),
-    ),
+    ...lossSweeps(sorted),
   ].filter((s) => s.points.length > 0);
 
   const checks: Check[] = [];

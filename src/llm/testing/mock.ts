@@ -78,3 +78,18 @@ export class MockLanguageModel implements LanguageModel {
     };
   }
 }
+
+/**
+ * A model that only scores: `logprob(prefix, continuation)` gives the log-likelihood (an exact twin reading its
+ * answer off the prompt, in tests of code that reads distributions through `score`).
+ */
+export function scoringModel(logprob: (prefix: string, continuation: string) => number): LanguageModel {
+  return {
+    id: "scoring-mock",
+    provider: "mock",
+    endpoint: "mock",
+    generate: () => Promise.reject(new Error("scoringModel only scores")),
+    capabilities: () => Promise.reject(new Error("scoringModel only scores")),
+    score: (prefix, continuation) => Promise.resolve({ logprob: logprob(prefix, continuation), tokens: [] }),
+  };
+}
