@@ -53,11 +53,14 @@ describe("bayesact eval apibank --model exact", () => {
     const out = join(dir, "exact-l2");
     const r = await cli(["--model", "exact", "--level", "2", "--out", out]);
     expect(r.code).toBe(0);
+    // Official scoring (the default): API-Bank's own logic fails 10 of its gold calls, and says why.
     expect(r.stdout[0]).toBe(
-      "apibank level 2 / exact: API calls 135/135 (100.00%), ROUGE-L 1.0000 over 103 responses",
+      "apibank level 2 / exact: API calls 125/135 (92.59%), ROUGE-L 1.0000 over 103 responses",
     );
+    expect(r.stdout.join("\n")).toContain("scoring: official");
+    expect(r.stdout.join("\n")).toContain("KeyError: 'time'");
     const summary = json(join(out, "summary.json"));
-    expect(summary).toMatchObject({ level: 2, points: 135, call_accuracy: 1, rouge_l: 1 });
+    expect(summary).toMatchObject({ level: 2, points: 135, call_correct: 125, rouge_l: 1 });
     expect(Object.keys(summary.errors as object)).toContain("api_hallucination");
     const manifest = json(join(out, "manifest.json"));
     const files = manifest.dataFiles as Record<string, string>;
@@ -67,7 +70,7 @@ describe("bayesact eval apibank --model exact", () => {
       level: 2,
       model: "exact",
       retriever: "recorded+bm25",
-      state: "dialogue",
+      scoring: "official",
     });
     const preds = lines(join(out, "predictions.jsonl"));
     expect(preds).toHaveLength(238);
@@ -82,10 +85,33 @@ describe("bayesact eval apibank --model exact", () => {
     expect(report).toContain("<svg");
   });
 
+  it("level 1 gold: 347/399 under official scoring (with the reasons), 399/399 corrected, rules in between", async () => {
+    const official = await cli(["--model", "exact", "--level", "1", "--out", join(dir, "l1-official")]);
+    expect(official.stdout[0]).toContain("API calls 347/399 (86.97%)");
+    const text = official.stdout.join("\n");
+    expect(text).toContain("exception: The health data has invalid format.");
+    expect(text).toContain("invalid_parameters: invalid parameter name. parameter: …");
+    const corrected = await cli([
+      ...["--model", "exact", "--level", "1", "--scoring", "corrected"],
+      ...["--out", join(dir, "l1-corrected")],
+    ]);
+    expect(corrected.stdout[0]).toContain("API calls 399/399 (100.00%)");
+    const some = await cli([
+      ...["--model", "exact", "--level", "1", "--rules", "device-id,dialogue-state"],
+      ...["--out", join(dir, "l1-rules")],
+    ]);
+    expect(json(join(dir, "l1-rules", "summary.json"))).toMatchObject({
+      call_correct: 347 + 3 + 8,
+      settings: { scoring: "official+device-id+dialogue-state", state: "dialogue", reference: "recorded" },
+    });
+    expect(some.code).toBe(0);
+  });
+
   it("level 3 counts samples; --limit keeps the first points", async () => {
     const out = join(dir, "exact-l3");
     const r = await cli(["--model", "exact", "--level", "3", "--out", out]);
     expect(r.stdout[0]).toContain("samples 50/50");
+    expect(r.stdout.join("\n")).toContain("scoring: corrected (level 3 has no runnable official evaluator)");
     const small = join(dir, "limit");
     await cli(["--model", "exact", "--level", "1", "--limit", "5", "--out", small]);
     expect(json(join(small, "summary.json"))).toMatchObject({ points: 5, response_points: 0 });
@@ -98,8 +124,7 @@ describe("eval: mistakes a user can make", () => {
     level: "1",
     data: DATA_DIR,
     concurrency: 1,
-    state: "dialogue",
-    reference: "executed",
+    scoring: "official",
     recordedSearch: true,
     icl: false,
     maxTokens: 256,
@@ -125,6 +150,12 @@ describe("eval: mistakes a user can make", () => {
       /API-Bank data not found/,
     );
     await oneLine(evalCommand("apibank", { ...flags, icl: true }, out), /--icl applies to level 3/);
+    await oneLine(evalCommand("apibank", { ...flags, scoring: "strict" }, out), /bad --scoring "strict"/);
+    await oneLine(evalCommand("apibank", { ...flags, rules: "call-syntax,typo" }, out), /bad --rules "typo"/);
+    await oneLine(
+      evalCommand("apibank", { ...flags, scoring: "corrected", rules: "call-syntax" }, out),
+      /--rules adds to official scoring/,
+    );
     await oneLine(
       evalCommand("apibank", { ...flags, out: join(dir, "exact-l2") }, out),
       /already holds a run/,
@@ -168,13 +199,23 @@ describe("eval through the LLM layer", () => {
     const predictor = llmPredictor(withRecorder(mock, { path: cassette }));
     for (const p of points) await predictor.predict(p);
     const out = join(dir, "replay");
-    const r = await cli(["--model", `replay:${cassette}`, "--level", "2", "--limit", "5", "--out", out]);
+    const base = ["--model", `replay:${cassette}`, "--level", "2", "--limit", "5"];
+    const r = await cli([...base, "--scoring", "corrected", "--out", out]);
     expect(r.code).toBe(0);
     const summary = json(join(out, "summary.json"));
     expect(summary).toMatchObject({
       points: 5,
       call_correct: 1,
       errors: { api_hallucination: 2, no_api_call: 1, false_format: 1 },
+      settings: { scoring: "corrected", state: "dialogue", reference: "executed" },
+    });
+    // API-Bank's regular expression sees no call at all in the unclosed one.
+    const official = join(dir, "replay-official");
+    expect((await cli([...base, "--out", official])).code).toBe(0);
+    expect(json(join(official, "summary.json"))).toMatchObject({
+      call_correct: 1,
+      errors: { api_hallucination: 2, no_api_call: 2, false_format: 0 },
+      settings: { scoring: "official", state: "fresh", reference: "recorded" },
     });
     const preds = lines(join(out, "predictions.jsonl"));
     expect(preds.map((p) => p.pred)).toEqual([answers[0], answers[1], answers[1], answers[2], answers[3]]);

@@ -37,10 +37,11 @@ import {
   type Predictor,
   summarizeEvaluation,
 } from "../envs/apibank/evaluate.ts";
-import { ApiBankWorld, type Level } from "../envs/apibank/executor.ts";
+import type { Level } from "../envs/apibank/executor.ts";
 import { levelPoints } from "../envs/apibank/points.ts";
-import { Bm25Retriever, EmbeddingRetriever, parseEmbeddingSpec } from "../envs/apibank/retriever.ts";
-import { RecordedFirstRetriever, recordedSearches } from "../envs/apibank/toolsearcher.ts";
+import { parseEmbeddingSpec } from "../envs/apibank/retriever.ts";
+import { type ApiBankScoringOptions, scoreLevel, scoringWorld } from "../envs/apibank/score.ts";
+import { rulesLabel, SCORING_RULE_IDS, SCORINGS, scoringRules } from "../envs/apibank/scoring.ts";
 import { LlmCache } from "../llm/middleware/cache.ts";
 import { llmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import { parseModelSpec } from "../llm/spec.ts";
@@ -59,8 +60,8 @@ export interface EvalFlags {
   data: string;
   limit?: number;
   concurrency: number;
-  state: string;
-  reference: string;
+  scoring: string;
+  rules?: string;
   embeddings?: string;
   recordedSearch: boolean;
   icl: boolean;
@@ -88,6 +89,22 @@ function predictionLine(r: PointRecord): Record<string, unknown> {
   return { ...r.ref, pred: r.answer };
 }
 
+/** The most frequent reasons of the wrong calls (category and the verdict's text), at most `top`. */
+export function failureReasons(records: readonly PointRecord[], top = 6): string[] {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    if (!r.call || r.call.correct) continue;
+    // Values differ from call to call; the reason is the text before them.
+    const detail = r.call.detail.replace(/(parameter: ).*$/, "$1…").slice(0, 80);
+    const key = `${r.call.category ?? "wrong"}: ${detail}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, top)
+    .map(([k, n]) => `${n} × ${k}`);
+}
+
 function printSummary(s: ApiBankSummary, output: Output): void {
   const level3 = s.samples
     ? `, samples ${s.samples.correct}/${s.samples.total} (${(100 * s.samples.accuracy).toFixed(2)}%)`
@@ -110,24 +127,34 @@ function printSummary(s: ApiBankSummary, output: Output): void {
 export async function evalCommand(benchmark: string, flags: EvalFlags, output: Output): Promise<number> {
   Choice("benchmark", BENCHMARKS, benchmark);
   const level = Number(Choice("--level", ["1", "2", "3"], flags.level)) as Level;
-  const state = Choice("--state", ["dialogue", "fresh"] as const, flags.state);
-  const reference = Choice("--reference", ["executed", "recorded"] as const, flags.reference);
+  const scoring = Choice("--scoring", SCORINGS, flags.scoring);
+  const rules =
+    flags.rules === undefined
+      ? undefined
+      : flags.rules
+          .split(",")
+          .map((r) => r.trim())
+          .filter((r) => r !== "")
+          .map((r) => Choice("--rules", SCORING_RULE_IDS, r));
+  if (rules && flags.scoring !== "official")
+    throw new UserError("--rules adds to official scoring; leave --scoring at official", {
+      category: "bad_option",
+    });
   if (flags.icl && level !== 3)
     throw new UserError("--icl applies to level 3 only", { category: "bad_option" });
   const spec = parseModelSpec(flags.model);
   const embeddings = flags.embeddings === undefined ? undefined : parseEmbeddingSpec(flags.embeddings);
   const data = loadApiBank(flags.data);
-  const world = new ApiBankWorld(data, {
-    level,
-    retriever: (library) => {
-      const search = embeddings
-        ? new EmbeddingRetriever(embeddings, library.documents)
-        : new Bm25Retriever(library.documents);
-      return flags.recordedSearch
-        ? new RecordedFirstRetriever(recordedSearches(data, level), library, search)
-        : search;
-    },
-  });
+  const scoringOptions: ApiBankScoringOptions = {
+    scoring,
+    ...(rules ? { rules } : {}),
+    recordedSearch: flags.recordedSearch,
+    ...(embeddings ? { embeddings } : {}),
+    seed: flags.seed,
+    icl: flags.icl,
+  };
+  const world = scoringWorld(data, level, scoringOptions);
+  const label = level === 3 ? "corrected" : rulesLabel(new Set(rules ?? scoringRules(scoring)));
   let points = levelPoints(data, level, { icl: flags.icl });
   if (flags.limit !== undefined) points = points.slice(0, flags.limit);
 
@@ -179,8 +206,7 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
         level,
         model: spec.spec,
         dataDir: resolve(flags.data),
-        state,
-        reference,
+        scoring: label,
         retriever: world.retriever.kind,
         icl: flags.icl,
         limit: flags.limit ?? null,
@@ -193,9 +219,10 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
     };
     writeJson(join(dir, MANIFEST), manifest);
 
-    const judge = new Judge(world, { state, reference, seed: flags.seed });
     let last = performance.now();
-    const records = await evaluatePoints(judge, points, predictor, {
+    const { records, summary } = await scoreLevel(data, level, points, predictor, {
+      ...scoringOptions,
+      model: spec.spec,
       concurrency: spec.kind === "exact" ? 1 : flags.concurrency,
       signal: controller.signal,
       onProgress: (done, total) => {
@@ -205,13 +232,6 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
           output.err(`apibank level ${level}: ${done}/${total} points`);
         }
       },
-    });
-    const summary = summarizeEvaluation(level, spec.spec, records, {
-      state,
-      reference,
-      icl: flags.icl,
-      retriever: world.retriever.kind,
-      level3Samples: data.level3.samples.length,
     });
     writeFileAtomic(
       join(dir, "predictions.jsonl"),
@@ -223,6 +243,10 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
     writeJson(join(dir, SUMMARY), { ...summary, llm });
     await writeApiBankReport(join(dir, REPORT), { manifest, summary, records });
     printSummary(summary, output);
+    output.out(
+      `  scoring: ${summary.settings.scoring}${level === 3 ? " (level 3 has no runnable official evaluator)" : ""}; rules: docs/apibank.md`,
+    );
+    for (const reason of failureReasons(records)) output.out(`  ${reason}`);
     // The embedded learner is no served model: it makes no calls the meter sees.
     if (model !== undefined && spec.kind !== "embedded") output.out(`  ${formatLlmLine(llm)}`);
     output.out(`report: ${join(dir, REPORT)}`);
@@ -259,14 +283,13 @@ export function addEvalCommand(program: Command, output: Output, setExit: (code:
     .option("--limit <n>", "use only the first N points", intArg(1))
     .option("--concurrency <n>", "points answered at once (LLM)", intArg(1, 256), 4)
     .option(
-      "--state <mode>",
-      "dialogue: replay the dialogue's earlier calls before each check; fresh: none",
-      "dialogue",
+      "--scoring <mode>",
+      "official: API-Bank's evaluator bug for bug (published numbers); corrected: the project's reading (docs/apibank.md)",
+      "official",
     )
     .option(
-      "--reference <mode>",
-      "executed: compare with the gold call run here; recorded: with the data's result",
-      "executed",
+      "--rules <ids>",
+      `official scoring plus these corrections, comma-separated: ${SCORING_RULE_IDS.join(", ")}`,
     )
     .option(
       "--embeddings <url#model>",

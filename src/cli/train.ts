@@ -18,6 +18,7 @@ import { z } from "zod";
 import { gitCommit, MANIFEST, REPORT, SUMMARY, sha256File, writeJson } from "../bench/files.ts";
 import { BayesactError, UserError } from "../core/errors.ts";
 import { redactUrlCredentials, restoreCredentials } from "../core/redact.ts";
+import { SCORINGS, type Scoring, ScoringSchema } from "../envs/apibank/scoring.ts";
 import { llmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import { parseModelSpec } from "../llm/spec.ts";
 import { writeTrainReport } from "../report/train.ts";
@@ -45,6 +46,10 @@ const ConfigSchema = z.strictObject({
   maxSteps: z.number().int().min(1),
   evalLevels: z.array(z.union([z.literal(1), z.literal(2), z.literal(3)])).readonly(),
   evalLimit: z.number().int().min(1).nullable(),
+  // Runs made before --scoring existed scored corrected, with BM25-only search (the loop's defaults for them).
+  scoring: ScoringSchema.optional(),
+  recordedSearch: z.boolean().optional(),
+  validation: z.number().int().min(0).optional(),
   from: z.enum(["base", "previous"]),
   seed: z.number().int(),
   concurrency: z.number().int().min(1),
@@ -77,6 +82,9 @@ export interface TrainFlags {
   maxSteps: number;
   evalLevels: string;
   evalLimit?: number;
+  scoring: string;
+  recordedSearch: boolean;
+  validation: number;
   from: string;
   seed: number;
   concurrency: number;
@@ -92,6 +100,15 @@ export function isTrainRun(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+function parseScoring(text: string): Scoring {
+  const found = SCORINGS.find((s) => s === text);
+  if (found === undefined)
+    throw new UserError(`bad --scoring "${text}" (expected one of: ${SCORINGS.join(", ")})`, {
+      category: "bad_option",
+    });
+  return found;
 }
 
 function parseLevels(text: string): (1 | 2 | 3)[] {
@@ -158,11 +175,14 @@ async function drive(
   let summary: TrainLoopSummary;
   try {
     // zod reads an absent optional key as `undefined`; the loop's config leaves it out.
-    const { llmTimeoutMs, ...rest } = manifest.config;
+    const { llmTimeoutMs, scoring, recordedSearch, validation, ...rest } = manifest.config;
     const config: TrainLoopConfig = {
       ...rest,
       ...specs,
       ...(llmTimeoutMs !== undefined ? { llmTimeoutMs } : {}),
+      ...(scoring !== undefined ? { scoring } : {}),
+      ...(recordedSearch !== undefined ? { recordedSearch } : {}),
+      ...(validation !== undefined ? { validation } : {}),
     };
     const loop = await runTrainLoop(config, {
       store,
@@ -241,6 +261,9 @@ export async function trainCommand(benchmark: string, flags: TrainFlags, output:
     maxSteps: flags.maxSteps,
     evalLevels: parseLevels(flags.evalLevels),
     evalLimit: flags.evalLimit ?? null,
+    scoring: parseScoring(flags.scoring),
+    recordedSearch: flags.recordedSearch,
+    validation: flags.validation,
     from,
     seed: flags.seed,
     concurrency: flags.concurrency,
@@ -348,6 +371,12 @@ export function addTrainCommand(program: Command, output: Output, setExit: (code
     .option("--iterations <n>", "self-training iterations", intArg(0, 100), 3)
     .option("--samples <k>", "rollouts per instruction (K)", intArg(1, 64), 8)
     .option("--instructions <m>", "training instructions used (M; 0 = all with a gold chain)", intArg(0), 0)
+    .option(
+      "--validation <n>",
+      "hold out N training requests (the same for every seed), scored every iteration: the split for choices",
+      intArg(0),
+      0,
+    )
     .option("--out <dir>", "run folder (default runs/<run id>)")
     .option("--data <dir>", "benchmark data folder", "../shared/data")
     .option("--threshold <score>", "critic score kept (1–10 scale)", numArg(0), 8)
@@ -356,6 +385,11 @@ export function addTrainCommand(program: Command, output: Output, setExit: (code
     .option("--max-steps <n>", "API calls per rollout at most", intArg(1, 64), 8)
     .option("--eval-levels <list>", "API-Bank levels evaluated every iteration (e.g. 1,2; none)", "1")
     .option("--eval-limit <n>", "only the first N points of each level", intArg(1))
+    .option("--scoring <mode>", "evaluation scoring, as eval apibank's: official or corrected", "official")
+    .option(
+      "--no-recorded-search",
+      "evaluation ToolSearcher: do not answer the data's recorded keywords with their recorded result",
+    )
     .option("--from <start>", "base: fine-tune π₀ on all kept data; previous: continue from π_it", "base")
     .option("--seed <n>", "seed of the rollouts' random streams", intArg(0), 0)
     .option("--concurrency <n>", "rollouts and evaluation points in flight", intArg(1, 256), 4)

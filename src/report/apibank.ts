@@ -87,7 +87,10 @@ function splitTable(summary: ApiBankSummary): Html {
     ["response points", formatInt(summary.response_points)],
     ["mean ROUGE-L", summary.rouge_l.toFixed(4)],
     ["answers lost to model errors", formatInt(summary.llm_errors)],
-    ["state / reference", `${summary.settings.state} / ${summary.settings.reference}`],
+    [
+      "scoring (state / reference)",
+      `${summary.settings.scoring ?? "corrected"} (${summary.settings.state} / ${summary.settings.reference})${summary.settings.scoring === "official" ? ": API-Bank's evaluator, comparable with the published table" : ": not API-Bank's scoring, see docs/apibank.md"}`,
+    ],
   ];
   if (summary.samples) {
     rows.splice(2, 0, [

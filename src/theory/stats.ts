@@ -97,3 +97,27 @@ export function t975(df: number): number {
   if (df < 1) return Number.NaN;
   return df <= 30 ? (table[df - 1] as number) : 1.96;
 }
+
+/**
+ * Percentile bootstrap interval of the mean (resampling the values with replacement), e.g. over seeds. With
+ * fewer than two values the interval is the value itself.
+ */
+export function bootstrapMeanCi(
+  xs: readonly number[],
+  rng: { int(n: number): number },
+  options: { resamples?: number; level?: number } = {},
+): [number, number] {
+  if (xs.length < 2) return [xs[0] ?? Number.NaN, xs[0] ?? Number.NaN];
+  const resamples = options.resamples ?? 2000;
+  const alpha = (1 - (options.level ?? 0.95)) / 2;
+  const means: number[] = [];
+  for (let b = 0; b < resamples; b++) {
+    let sum = 0;
+    for (let i = 0; i < xs.length; i++) sum += xs[rng.int(xs.length)] ?? 0;
+    means.push(sum / xs.length);
+  }
+  means.sort((a, b) => a - b);
+  const at = (q: number) =>
+    means[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))] ?? Number.NaN;
+  return [at(alpha), at(1 - alpha)];
+}

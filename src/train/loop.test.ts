@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildTestGuard } from "./instructions.ts";
-import { runTrainLoop } from "./loop.ts";
+import { buildTestGuard, loadInstructions } from "./instructions.ts";
+import { chooseInstructions, runTrainLoop, validationSplit } from "./loop.ts";
 import { TrainStore } from "./store.ts";
 import { defaultLoopConfig, requireApiBankData } from "./testing/data.ts";
 import { embeddedTrainer } from "./trainers/embedded.ts";
@@ -35,7 +35,7 @@ describe("the self-training loop", () => {
     };
     await expect(runTrainLoop(config, { store, dir, trainer: failing })).rejects.toThrow(/GPU caught fire/);
     const before = store.stages().map((s) => `${s.iteration}:${s.stage}`);
-    expect(before).toEqual(["0:evaluate", "0:rollout", "0:critic", "0:dataset"]);
+    expect(before).toEqual(["0:evaluate", "0:validate", "0:rollout", "0:critic", "0:dataset"]);
     const rollouts = store.trajectories(0);
     expect(rollouts).toHaveLength(160);
     store.close();
@@ -53,16 +53,19 @@ describe("the self-training loop", () => {
     expect(lines.some((l) => l.startsWith("iteration 0:") && l.includes("rollouts"))).toBe(false);
     expect(reopened.stages().map((s) => `${s.iteration}:${s.stage}`)).toEqual([
       "0:evaluate",
+      "0:validate",
       "0:rollout",
       "0:critic",
       "0:dataset",
       "0:train",
       "1:evaluate",
+      "1:validate",
       "1:rollout",
       "1:critic",
       "1:dataset",
       "1:train",
       "2:evaluate",
+      "2:validate",
     ]);
     expect(summary.iterations).toHaveLength(3);
     const [it0, it1, it2] = summary.iterations;
@@ -122,5 +125,39 @@ describe("the self-training loop", () => {
     const a = await run("a");
     const b = await run("b");
     expect(a).toEqual(b);
+  });
+
+  it("--validation holds training requests out of the rollouts and scores them every iteration", async () => {
+    const all = chooseInstructions(loadInstructions(DATA), 0);
+    const split = validationSplit(all, 20);
+    expect(split.validation).toHaveLength(20);
+    expect(split.train).toHaveLength(all.length - 20);
+    const held = new Set(split.validation.map((i) => i.id));
+    expect(split.train.some((i) => held.has(i.id))).toBe(false);
+    // The same requests whatever the seed or the order they come in.
+    expect(
+      validationSplit([...all].reverse(), 20)
+        .validation.map((i) => i.id)
+        .sort(),
+    ).toEqual([...held].sort());
+
+    const dir = join(root, "validation");
+    const store = TrainStore.create(dir, "v");
+    try {
+      const s = await runTrainLoop(
+        { ...config, iterations: 1, evalLevels: [], validation: 20 },
+        { store, dir, trainer: embeddedTrainer() },
+      );
+      const rolled = new Set(store.trajectories(0).map((t) => t.instruction));
+      expect([...rolled].some((id) => held.has(id))).toBe(false);
+      expect(rolled.size).toBe(40);
+      for (const it of s.iterations) {
+        expect(it.validation?.requests).toBe(20);
+        expect(it.validation?.solved).toBeGreaterThanOrEqual(0);
+        expect(it.validation?.accuracy).toBe((it.validation?.solved ?? 0) / 20);
+      }
+    } finally {
+      store.close();
+    }
   });
 });

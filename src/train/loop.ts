@@ -12,6 +12,7 @@
  * and a last evaluation of π_I. Every stage is journaled in the run store before the next starts; `resumeTrainLoop`
  * skips finished stages and the rollouts already recorded, so an interrupted run continues where it stopped.
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sha256File } from "../bench/files.ts";
@@ -19,16 +20,11 @@ import { UserError } from "../core/errors.ts";
 import { redactUrlCredentials } from "../core/redact.ts";
 import { Rng } from "../core/rng.ts";
 import { loadApiBank } from "../envs/apibank/data.ts";
-import {
-  type ApiBankSummary,
-  evaluatePoints,
-  Judge,
-  llmPredictor,
-  summarizeEvaluation,
-} from "../envs/apibank/evaluate.ts";
-import { ApiBankWorld, type Level } from "../envs/apibank/executor.ts";
+import { llmPredictor } from "../envs/apibank/evaluate.ts";
+import type { Level } from "../envs/apibank/executor.ts";
 import { levelPoints } from "../envs/apibank/points.ts";
-import { Bm25Retriever } from "../envs/apibank/retriever.ts";
+import { scoreLevel } from "../envs/apibank/score.ts";
+import type { Scoring } from "../envs/apibank/scoring.ts";
 import { type CreateModelOptions, createModel } from "../llm/create.ts";
 import type { LlmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import type { LanguageModel } from "../llm/types.ts";
@@ -65,6 +61,15 @@ export interface TrainLoopConfig {
   readonly evalLevels: readonly Level[];
   /** Only the first N points of each level (null = all). */
   readonly evalLimit: number | null;
+  /** How the evaluation scores: `eval apibank`'s `--scoring` (runs made before it existed: corrected). */
+  readonly scoring?: Scoring;
+  /** `eval apibank`'s recorded-search switch (runs made before it existed: BM25 only, false). */
+  readonly recordedSearch?: boolean;
+  /**
+   * Training requests held out for choices made while developing (`validationSplit`): never rolled out for
+   * training, scored every iteration. Absent or 0: none.
+   */
+  readonly validation?: number;
   readonly from: "base" | "previous";
   readonly seed: number;
   readonly concurrency: number;
@@ -85,7 +90,7 @@ export interface TrainLoopContext {
   readonly meter?: UsageMeter;
 }
 
-export const STAGES = ["evaluate", "rollout", "critic", "dataset", "train"] as const;
+export const STAGES = ["evaluate", "validate", "rollout", "critic", "dataset", "train"] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface IterationSummary {
@@ -93,6 +98,8 @@ export interface IterationSummary {
   readonly model: string;
   /** Level → the evaluation's headline numbers (the full summary is in the store and `iterations/`). */
   readonly evaluation: Readonly<Record<string, EvalHeadline>>;
+  /** π_it on the held-out training requests (`--validation`): absent when there are none. */
+  readonly validation?: ValidationStats;
   /** Absent for the last iteration (it is only evaluated). */
   readonly rollouts?: RolloutStats;
   readonly critic?: CriticStats;
@@ -106,6 +113,13 @@ export interface EvalHeadline {
   readonly call_accuracy: number;
   readonly rouge_l: number;
   readonly errors: Readonly<Record<string, number>>;
+}
+
+/** Greedy rollouts of the validation requests, solved when the exact twin accepts them. */
+export interface ValidationStats {
+  readonly requests: number;
+  readonly solved: number;
+  readonly accuracy: number;
 }
 
 export interface RolloutStats {
@@ -158,6 +172,28 @@ export interface TrainLoopSummary {
 }
 
 /** The instructions a run uses: those with a gold chain (the ground truth), the first M by id (a hash order). */
+/**
+ * The validation split: `n` training requests chosen by a hash of their ids, the same for every seed and every
+ * `--instructions`, so choices compared on it are compared on the same requests. Never the test dialogues.
+ */
+export function validationSplit(
+  instructions: readonly Instruction[],
+  n: number,
+): { train: Instruction[]; validation: Instruction[] } {
+  if (n <= 0) return { train: [...instructions], validation: [] };
+  const rank = (i: Instruction) => createHash("sha256").update(`validation:${i.id}`).digest("hex");
+  const held = new Set(
+    [...instructions]
+      .sort((a, b) => (rank(a) < rank(b) ? -1 : 1))
+      .slice(0, n)
+      .map((i) => i.id),
+  );
+  return {
+    train: instructions.filter((i) => !held.has(i.id)),
+    validation: instructions.filter((i) => held.has(i.id)),
+  };
+}
+
 export function chooseInstructions(set: TrainingSet, m: number): Instruction[] {
   const withGold = set.instructions.filter((i) => i.golds.length > 0).sort((a, b) => (a.id < b.id ? -1 : 1));
   return m > 0 ? withGold.slice(0, m) : withGold;
@@ -200,7 +236,10 @@ export async function runTrainLoop(
   };
   const open = ctx.openModel ?? ((spec: string) => createAgentModel(spec, modelOptions));
   const set = loadInstructions(config.dataDir);
-  const instructions = chooseInstructions(set, config.instructions);
+  const split = validationSplit(chooseInstructions(set, 0), config.validation ?? 0);
+  const instructions = config.instructions > 0 ? split.train.slice(0, config.instructions) : split.train;
+  if (split.validation.length > 0 && instructions.length === 0)
+    throw new UserError("--validation leaves no training request", { category: "bad_option" });
   if (instructions.length === 0)
     throw new UserError("no training instruction has a gold chain", { category: "bad_data" });
   const byId = new Map(instructions.map((i) => [i.id, i]));
@@ -229,20 +268,15 @@ export async function runTrainLoop(
       const model = open(spec);
       try {
         for (const level of config.evalLevels) {
-          const world = new ApiBankWorld(data, { level, retriever: (l) => new Bm25Retriever(l.documents) });
           let points = levelPoints(data, level);
           if (config.evalLimit !== null) points = points.slice(0, config.evalLimit);
-          const judge = new Judge(world, { state: "dialogue", reference: "executed", seed: config.seed });
-          const records = await evaluatePoints(judge, points, llmPredictor(model), {
+          const { records, summary } = await scoreLevel(data, level, points, llmPredictor(model), {
+            scoring: config.scoring ?? "corrected",
+            recordedSearch: config.recordedSearch ?? false,
+            seed: config.seed,
+            model: spec,
             concurrency: config.concurrency,
             ...(signal === undefined ? {} : { signal }),
-          });
-          const summary: ApiBankSummary = summarizeEvaluation(level, spec, records, {
-            state: "dialogue",
-            reference: "executed",
-            icl: false,
-            retriever: world.retriever.kind,
-            level3Samples: data.level3.samples.length,
           });
           writeFileSync(
             join(itDir(dir, it), `eval-level-${level}.jsonl`),
@@ -269,8 +303,31 @@ export async function runTrainLoop(
       }
       return out;
     });
+    const validation = await stage(it, "validate", async (): Promise<ValidationStats | null> => {
+      if (split.validation.length === 0) return null;
+      const model = open(spec);
+      let solved = 0;
+      try {
+        const results = await rolloutMany(llmPolicy(model, { temperature: 0 }), split.validation, 1, replay, {
+          rng: new Rng(`validate:${config.seed}:it${it}`),
+          maxSteps: config.maxSteps,
+          concurrency: config.concurrency,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        for (const [i, r] of results.entries()) {
+          const instruction = split.validation[i];
+          if (instruction && exactTwinCritic(instruction, r.trajectory).score >= config.threshold) solved++;
+        }
+      } finally {
+        await model.close?.();
+      }
+      const n = split.validation.length;
+      log(`iteration ${it}: validation ${solved}/${n} held-out training requests solved`);
+      return { requests: n, solved, accuracy: solved / n };
+    });
+    const withValidation = validation === null ? {} : { validation };
     if (it === config.iterations) {
-      iterations.push({ iteration: it, model: spec, evaluation });
+      iterations.push({ iteration: it, model: spec, evaluation, ...withValidation });
       break;
     }
 
@@ -475,6 +532,7 @@ export async function runTrainLoop(
       iteration: it,
       model: redactUrlCredentials(spec),
       evaluation,
+      ...withValidation,
       rollouts,
       critic,
       dataset,

@@ -7,7 +7,7 @@
  * the exact twin at the last rollout stage. Then the expert-imitation control (spec §1.3): the embedded trainer,
  * with its defaults, on every gold lv3 trajectory, evaluated by `bayesact eval apibank` at levels 1 and 2.
  *
- *   npm run bench:train [-- --seeds 8 --arms exact,prefilter,none --samples 8 --iterations 3 --out DIR]
+ *   npm run bench:train [-- --seeds 8 --arms exact,prefilter,none --samples 8 --iterations 3 --validation 0 --out DIR]
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,6 +16,13 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { Rng } from "../../core/rng.ts";
+import { loadApiBank } from "../../envs/apibank/data.ts";
+import type { Predictor } from "../../envs/apibank/evaluate.ts";
+import { levelPoints } from "../../envs/apibank/points.ts";
+import { scoreLevel } from "../../envs/apibank/score.ts";
+import { SCORINGS, type Scoring } from "../../envs/apibank/scoring.ts";
+import { bootstrapMeanCi, mean } from "../../theory/stats.ts";
 import { exportRecords, toJsonl } from "../../train/export.ts";
 import { goldTrajectory } from "../../train/gold.ts";
 import { loadInstructions } from "../../train/instructions.ts";
@@ -27,13 +34,20 @@ const { values: flags } = parseArgs({
     arms: { type: "string", default: "exact,prefilter,none" },
     samples: { type: "string", default: "8" },
     iterations: { type: "string", default: "3" },
+    validation: { type: "string", default: "0" },
     data: { type: "string", default: "../shared/data" },
     out: { type: "string" },
   },
 });
 const Count = z.coerce.number().int().min(1).max(1000);
 const parsed = z
-  .object({ seeds: Count, samples: Count, iterations: Count, arms: z.string().regex(/^[^,]+(,[^,]+)*$/) })
+  .object({
+    seeds: Count,
+    samples: Count,
+    iterations: Count,
+    validation: z.coerce.number().int().min(0).max(300),
+    arms: z.string().regex(/^[^,]+(,[^,]+)*$/),
+  })
   .safeParse(flags);
 if (!parsed.success) {
   console.error(`bench:train: bad options (${z.prettifyError(parsed.error).replace(/\n/g, " ")})`);
@@ -52,6 +66,7 @@ const Summary = z.object({
   iterations: z.array(
     z.object({
       evaluation: z.record(z.string(), z.object({ points: z.number(), call_correct: z.number() })),
+      validation: z.object({ requests: z.number(), solved: z.number() }).optional(),
       critic: z.object({ agreement: Agreement, truthAccepted: z.number() }).nullable().optional(),
       dataset: z.object({ trajectories: z.number() }).nullable().optional(),
     }),
@@ -95,6 +110,8 @@ async function run(arm: string, seed: number): Promise<Summary> {
       String(OPTIONS.iterations),
       "--eval-levels",
       "1,2",
+      "--validation",
+      String(OPTIONS.validation),
       "--data",
       DATA,
       "--out",
@@ -130,14 +147,19 @@ async function expertImitation(): Promise<{ turns: number; correct: Record<strin
   });
   const correct: Record<string, number> = {};
   for (const level of ["1", "2"]) {
-    const out = join(dir, `eval-level-${level}`);
-    await cli(
-      ["eval", "apibank", "--model", outcome.model, "--level", level, "--data", DATA, "--out", out],
-      `eval level ${level}`,
-    );
-    correct[level] = EvalSummary.parse(
-      JSON.parse(readFileSync(join(out, "summary.json"), "utf8")),
-    ).call_correct;
+    for (const scoring of SCORINGS) {
+      const out = join(dir, `eval-level-${level}-${scoring}`);
+      await cli(
+        [
+          ...["eval", "apibank", "--model", outcome.model, "--level", level, "--scoring", scoring],
+          ...["--data", DATA, "--out", out],
+        ],
+        `eval level ${level}`,
+      );
+      correct[`${level} ${scoring}`] = EvalSummary.parse(
+        JSON.parse(readFileSync(join(out, "summary.json"), "utf8")),
+      ).call_correct;
+    }
   }
   return { turns: Number(outcome.details.turns ?? 0), correct };
 }
@@ -193,6 +215,21 @@ for (const arm of ARMS) {
   const means = meanPerIteration(rows);
   console.log(`  ${arm.padEnd(10)} ${means.map((m) => m.toFixed(1)).join(" → ")}`);
 }
+if (OPTIONS.validation > 0) {
+  console.log(
+    `\nvalidation: held-out training requests solved (of ${OPTIONS.validation}), mean per iteration`,
+  );
+  for (const arm of ARMS) {
+    const rows = SEEDS.map((seed) =>
+      (results.get(`${arm}:${seed}`) as Summary).iterations.map((i) => i.validation?.solved ?? 0),
+    );
+    console.log(
+      `  ${arm.padEnd(10)} ${meanPerIteration(rows)
+        .map((m) => m.toFixed(1))
+        .join(" → ")}`,
+    );
+  }
+}
 console.log(
   "\ncritic against the exact twin at the last rollout stage (mean over seeds): precision / recall",
 );
@@ -210,8 +247,60 @@ for (const arm of ARMS) {
     `  ${arm.padEnd(10)} ${fmt(mean(a.map((x) => x?.precision)))} / ${fmt(mean(a.map((x) => x?.recall)))}`,
   );
 }
+/**
+ * Every iteration's test predictions (the run's eval-level-L.jsonl) scored again under both scorings by the one
+ * scoring function `eval apibank` uses: the loop itself scored them official.
+ */
+const apibank = loadApiBank(DATA);
+const Prediction = z.object({ file: z.string(), id: z.number(), pred: z.string() });
+async function rescore(
+  arm: string,
+  seed: number,
+  level: 1 | 2,
+  it: number,
+  scoring: Scoring,
+): Promise<number> {
+  const file = join(OUT, `${arm}-s${seed}`, "iterations", `it${it}`, `eval-level-${level}.jsonl`);
+  const preds = new Map(
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => Prediction.parse(JSON.parse(l)))
+      .map((p) => [`${p.file}#${p.id}`, p.pred]),
+  );
+  const predictor: Predictor = {
+    id: "replay",
+    predict: async (point) => ({ text: preds.get(point.key) ?? "" }),
+  };
+  const points = levelPoints(apibank, level).filter((p) => p.kind === "call");
+  const { summary } = await scoreLevel(apibank, level, points, predictor, { scoring, seed });
+  return summary.call_correct;
+}
+const bootRng = new Rng(20261207);
+const pct = (x: number, n: number) => ((100 * x) / n).toFixed(1);
+console.log("\ntest call accuracy under both scorings, mean over seeds with a 95 % seed-bootstrap interval");
+for (const level of [1, 2] as const) {
+  const n = levelPoints(apibank, level).filter((p) => p.kind === "call").length;
+  for (const scoring of SCORINGS) {
+    for (const arm of ARMS) {
+      const first: number[] = [];
+      const last: number[] = [];
+      for (const seed of SEEDS) {
+        first.push(await rescore(arm, seed, level, 0, scoring));
+        last.push(await rescore(arm, seed, level, OPTIONS.iterations, scoring));
+      }
+      const gain = last.map((x, i) => x - (first[i] ?? 0));
+      const [lo, hi] = bootstrapMeanCi(last, bootRng);
+      const [glo, ghi] = bootstrapMeanCi(gain, bootRng);
+      console.log(
+        `  level ${level} ${scoring.padEnd(9)} ${arm.padEnd(10)} π₀ ${pct(mean(first), n)}%  it${OPTIONS.iterations} ${pct(mean(last), n)}% [${pct(lo, n)}, ${pct(hi, n)}]  gain ${mean(gain).toFixed(1)} calls [${glo.toFixed(1)}, ${ghi.toFixed(1)}]  of ${n}`,
+      );
+    }
+  }
+}
+
 const control = await expertImitation();
 console.log(
-  `\nexpert imitation (SFT of π₀ on all ${control.turns} gold lv3 agent turns): level 1 ${control.correct["1"]}, level 2 ${control.correct["2"]}`,
+  `\nexpert imitation (SFT of π₀ on all ${control.turns} gold lv3 agent turns), official / corrected: level 1 ${control.correct["1 official"]} / ${control.correct["1 corrected"]}, level 2 ${control.correct["2 official"]} / ${control.correct["2 corrected"]}`,
 );
 console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(0)} s on ${WORKERS} workers`);

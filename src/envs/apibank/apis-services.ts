@@ -197,7 +197,9 @@ const RecordHealthData = api(
     const user = str(input, "user_id").toUpperCase().trim();
     if (!user) throw new ApiError("The user id cannot be empty.");
     const time = checked(str(input, "time"), DATETIME);
-    const data = input.health_data;
+    // Official scoring passes the raw text; Python iterates a string by its characters.
+    const raw = input.health_data;
+    const data = typeof raw === "string" ? [...raw] : raw;
     if (!Array.isArray(data) || data.length === 0) throw new ApiError("The health data cannot be empty.");
     const names = new Set<string>();
     for (const item of data) {
@@ -407,9 +409,10 @@ const BookHotel = api(
 
 // ---- smart home ----------------------------------------------------------------------------------------------
 
-// The data's calls name the device `device_id` (as exceptions.json does) while the descriptions say `name`:
-// both are accepted, and the device key is whichever was given.
-const DEVICE = { name: "device_id", type: "str", alias: "name" } as const;
+// The data's calls name the device `device_id` (as exceptions.json does) while the descriptions and the official
+// API say `name`: the project's reading accepts both (scoring rule `device-id`), the device key is whichever was
+// given; the official reading accepts `name` only.
+const DEVICE = { name: "name", type: "str", alias: "device_id" } as const;
 
 function device(input: Readonly<Record<string, Json>>): string {
   return str(input, "device_id" in input ? "device_id" : "name")

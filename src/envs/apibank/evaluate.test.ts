@@ -8,12 +8,14 @@ import {
   evaluatePoints,
   exactPredictor,
   Judge,
+  type JudgeOptions,
   type Predictor,
   responseText,
   summarizeEvaluation,
 } from "./evaluate.ts";
 import { ApiBankWorld, type Level } from "./executor.ts";
 import { type CallPoint, levelPoints, type Point, pointPrompt } from "./points.ts";
+import { SCORING_RULE_IDS } from "./scoring.ts";
 
 const DATA_DIR = fileURLToPath(new URL("../../../../shared/data", import.meta.url));
 
@@ -23,16 +25,15 @@ beforeAll(() => {
   data = loadApiBank(DATA_DIR);
 });
 
-async function run(
-  level: Level,
-  predictor: Predictor,
-  options: { reference?: "executed" | "recorded" } = {},
-) {
+/** A level scored by `predictor`, corrected scoring unless `options` say otherwise. */
+async function run(level: Level, predictor: Predictor, options: JudgeOptions = { scoring: "corrected" }) {
   const world = new ApiBankWorld(data, { level });
-  const records = await evaluatePoints(new Judge(world, options), levelPoints(data, level), predictor);
+  const judge = new Judge(world, options);
+  const records = await evaluatePoints(judge, levelPoints(data, level), predictor);
   return summarizeEvaluation(level, predictor.id, records, {
-    state: "dialogue",
-    reference: options.reference ?? "executed",
+    scoring: judge.scoring,
+    state: judge.state,
+    reference: judge.reference,
     icl: false,
     retriever: world.retriever.kind,
   });
@@ -92,7 +93,9 @@ describe("the exact twin (gold answers) through the evaluator", () => {
   });
 
   it("against the recorded results instead (API-Bank's reference), level 1 loses exactly the 10 drifted points", async () => {
-    const s = await run(1, exactPredictor, { reference: "recorded" });
+    const s = await run(1, exactPredictor, {
+      rules: SCORING_RULE_IDS.filter((r) => r !== "executed-reference"),
+    });
     expect(s.call_correct).toBe(389);
     expect(s.errors).toMatchObject({ exception: 5, wrong_result: 5 });
   });
@@ -157,7 +160,7 @@ describe("mutated gold calls land in the right error category", () => {
   for (const level of [1, 2] as const) {
     it(`level ${level}: every mutant of every call point is wrong, in its category`, async () => {
       const world = new ApiBankWorld(data, { level });
-      const judge = new Judge(world);
+      const judge = new Judge(world, { scoring: "corrected" });
       const points = levelPoints(data, level).filter((p): p is CallPoint => p.kind === "call");
       const seen: Record<string, Record<string, number>> = {};
       for (const point of points) {
@@ -178,7 +181,7 @@ describe("mutated gold calls land in the right error category", () => {
 
   it("a call that raises is an exception: the error text is the API's", async () => {
     const world = new ApiBankWorld(data, { level: 1 });
-    const judge = new Judge(world);
+    const judge = new Judge(world, { scoring: "corrected" });
     const point = levelPoints(data, 1).find(
       (p): p is CallPoint => p.kind === "call" && p.gold.name === "GetUserToken",
     );
@@ -192,7 +195,7 @@ describe("mutated gold calls land in the right error category", () => {
 
   it("equivalent inputs pass under the API's own rule (fuzzy content, normalised codes and dates)", async () => {
     const world = new ApiBankWorld(data, { level: 1 });
-    const judge = new Judge(world);
+    const judge = new Judge(world, { scoring: "corrected" });
     const calls = levelPoints(data, 1).filter((p): p is CallPoint => p.kind === "call");
     const agenda = calls.find(
       (p) => p.gold.name === "AddAgenda" && String(p.gold.args.content).split(" ").length >= 3,
@@ -226,7 +229,7 @@ describe("responses", () => {
       (p): p is Extract<Point, { kind: "response" }> => p.kind === "response",
     );
     if (!point) throw new Error("no response point");
-    const judge = new Judge(world);
+    const judge = new Judge(world, { scoring: "corrected" });
     expect(judge.judgeResponse(point, `AI: ${point.expected}`).rougeL).toBe(1);
     expect(judge.judgeResponse(point, "").rougeL).toBe(0);
   });

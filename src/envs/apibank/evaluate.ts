@@ -22,13 +22,16 @@
  */
 import { isLlmError } from "../../llm/errors.ts";
 import type { LanguageModel } from "../../llm/types.ts";
+import { sameOutcome } from "./api.ts";
 import { parseCall } from "./call.ts";
 import type { ApiResult } from "./data.ts";
-import type { ApiBankWorld, ApiSystem, Level } from "./executor.ts";
+import { type ApiBankWorld, type ApiSystem, coerce, type Level, type ValueReading } from "./executor.ts";
+import { officialCallText, officialConvert, officialParse } from "./official.ts";
 import { type CallPoint, type Point, pointPrompt, type ResponsePoint } from "./points.ts";
 import { rougeL } from "./rouge.ts";
+import { rulesLabel, type Scoring, type ScoringRule, scoringRules } from "./scoring.ts";
 import { foundApiName } from "./toolsearcher.ts";
-import type { Json } from "./values.ts";
+import { isObject, type Json } from "./values.ts";
 
 export const ERROR_CATEGORIES = [
   "no_api_call",
@@ -70,8 +73,10 @@ export interface ResponseVerdict {
 }
 
 export interface JudgeOptions {
-  readonly state?: "dialogue" | "fresh";
-  readonly reference?: "executed" | "recorded";
+  /** `official` (default): API-Bank's evaluator bug for bug; `corrected`: the project's reading (`scoring.ts`). */
+  readonly scoring?: Scoring;
+  /** An explicit rule set (official plus these rules), overriding `scoring`: the attribution of departures. */
+  readonly rules?: Iterable<ScoringRule>;
   /** Seeds the random values APIs generate (tokens, ids); the same seed gives the same verdicts. */
   readonly seed?: number;
 }
@@ -82,17 +87,58 @@ export function responseText(level: Level, answer: string): string {
   return answer.trim().replace(/^AI:\s*/, "");
 }
 
+/** The APIs whose official check pops `meeting_topic` from both records (rule `intact-gold`). */
+const POPS_MEETING_TOPIC: ReadonlySet<string> = new Set(["AddMeeting", "QueryMeeting", "ModifyMeeting"]);
+
+/** The official reading of values: declared names only, `tool_manager.api_call`'s conversions. */
+function readingFor(rules: ReadonlySet<ScoringRule>): ValueReading {
+  return {
+    aliases: rules.has("device-id"),
+    convert(type, value) {
+      const project = () => coerce(type, value);
+      if (typeof value !== "string") return project();
+      if (type === "int" || type === "float") {
+        if (rules.has("ascii-digits")) return project();
+      } else if (type === "list" || type === "list(str)") {
+        if (rules.has("python-lists")) return project();
+      }
+      const c = officialConvert(type, value);
+      return c.ok ? c : { ok: false, message: c.message };
+    },
+  };
+}
+
+/**
+ * Scores call and response points. A Judge is one pass over the points: with official scoring a check may
+ * change the gold record it reads (as API-Bank's do), and a later point sharing that record sees the change,
+ * so judge the points of a dialogue in order (`evaluatePoints` does) and use a new Judge for every pass.
+ */
 export class Judge {
   readonly world: ApiBankWorld;
-  readonly state: "dialogue" | "fresh";
-  readonly reference: "executed" | "recorded";
+  readonly rules: ReadonlySet<ScoringRule>;
   readonly seed: number;
+  private readonly reading: ValueReading;
+  /** This pass's copies of the recorded gold results, by the data's record (shared by points of one turn). */
+  private readonly ledger = new Map<ApiResult, ApiResult>();
 
   constructor(world: ApiBankWorld, options: JudgeOptions = {}) {
     this.world = world;
-    this.state = options.state ?? "dialogue";
-    this.reference = options.reference ?? "executed";
+    this.rules = new Set(options.rules ?? scoringRules(options.scoring ?? "official"));
     this.seed = options.seed ?? 0;
+    this.reading = readingFor(this.rules);
+  }
+
+  /** `official`, `corrected`, or the rule set's name. */
+  get scoring(): string {
+    return rulesLabel(this.rules);
+  }
+
+  get state(): "dialogue" | "fresh" {
+    return this.rules.has("dialogue-state") ? "dialogue" : "fresh";
+  }
+
+  get reference(): "executed" | "recorded" {
+    return this.rules.has("executed-reference") ? "executed" : "recorded";
   }
 
   /** A fresh system for a point, with the dialogue's earlier calls replayed (level 3's APIs keep no state). */
@@ -106,19 +152,72 @@ export class Judge {
 
   /** The result a correct call must match under the gold API's rule. */
   async referenceFor(point: CallPoint): Promise<ApiResult> {
-    if (this.reference === "recorded") return point.gold.recorded;
+    if (this.reference === "recorded") {
+      const shared = point.gold.recorded;
+      let copy = this.ledger.get(shared);
+      if (!copy) {
+        copy = structuredClone(shared);
+        this.ledger.set(shared, copy);
+      }
+      return copy;
+    }
     const system = await this.systemFor(point, "reference");
     const run = await system.execute(point.gold.name, point.gold.args, point.gold.recorded);
     if (!run.ok) throw new Error(`the gold call of ${point.key} is rejected by the executor: ${run.message}`);
     return run.result;
   }
 
+  /** The call in an answer: the project's tokenizer (rule `call-syntax`) or API-Bank's regular expressions. */
+  private readCall(
+    answer: string,
+  ): { ok: true; name: string; args: Record<string, string> } | { ok: false; verdict: CallVerdict } {
+    if (this.rules.has("call-syntax")) {
+      const parsed = parseCall(answer);
+      if (!parsed.ok)
+        return { ok: false, verdict: { correct: false, category: parsed.category, detail: parsed.message } };
+      const args: Record<string, string> = {};
+      for (const a of parsed.call.args) args[a.key] = a.text;
+      return { ok: true, name: parsed.call.name, args };
+    }
+    const text = officialCallText(answer);
+    const call = text === undefined ? undefined : officialParse(text);
+    if (!call) {
+      return {
+        ok: false,
+        verdict: { correct: false, category: "no_api_call", detail: "no [ApiName(...)] in the answer" },
+      };
+    }
+    return { ok: true, name: call.name, args: Object.fromEntries(call.params) };
+  }
+
+  /**
+   * The gold API's check. Official: AddMeeting, QueryMeeting and ModifyMeeting pop `meeting_topic` from the
+   * gold record (a second check of the same record raises KeyError), DeleteMeeting reads a `time` it has not.
+   */
+  private check(
+    name: string,
+    result: ApiResult,
+    reference: ApiResult,
+  ): { correct: boolean; keyError?: string } {
+    if (name === "DeleteMeeting" && !this.rules.has("delete-meeting-start-time")) {
+      if (reference.output === "success" && result.output === "success")
+        return { correct: false, keyError: "time" };
+      return { correct: sameOutcome(result, reference) };
+    }
+    if (POPS_MEETING_TOPIC.has(name) && !this.rules.has("intact-gold")) {
+      const gold = isObject(reference.input) ? reference.input : undefined;
+      if (!gold || !("meeting_topic" in gold)) return { correct: false, keyError: "meeting_topic" };
+      const correct = this.world.correct(name, result, reference);
+      delete gold.meeting_topic;
+      return { correct };
+    }
+    return { correct: this.world.correct(name, result, reference) };
+  }
+
   async judgeCall(point: CallPoint, answer: string): Promise<CallVerdict> {
-    const parsed = parseCall(answer);
-    if (!parsed.ok) return { correct: false, category: parsed.category, detail: parsed.message };
-    const { name } = parsed.call;
-    const args: Record<string, string> = {};
-    for (const a of parsed.call.args) args[a.key] = a.text;
+    const read = this.readCall(answer);
+    if (!read.ok) return read.verdict;
+    const { name, args } = read;
     const call = { name, args };
     if (name !== point.gold.name) {
       const known = this.world.apis.has(name) ? "an API of this level" : "no such API";
@@ -130,12 +229,16 @@ export class Judge {
       };
     }
     const system = await this.systemFor(point, "prediction");
-    const run = await system.execute(name, args as Record<string, Json>);
+    const run = await system.execute(name, args as Record<string, Json>, undefined, this.reading);
     if (!run.ok) return { correct: false, category: run.category, detail: run.message, call };
     const reference = await this.referenceFor(point);
     const result = run.result;
-    if (this.world.correct(name, result, reference))
-      return { correct: true, detail: "correct", call, result, reference };
+    const checked = this.check(name, result, reference);
+    if (checked.keyError !== undefined) {
+      const detail = `the official check raises KeyError: '${checked.keyError}'`;
+      return { correct: false, category: "wrong_result", detail, call, result, reference };
+    }
+    if (checked.correct) return { correct: true, detail: "correct", call, result, reference };
     if (name === "ToolSearcher") {
       const detail = `found ${foundApiName(result.output) ?? "nothing"}, the gold keywords find ${foundApiName(reference.output) ?? "nothing"}`;
       return { correct: false, category: "failed_retrieval", detail, call, result, reference };
@@ -233,20 +336,35 @@ export interface PointRecord {
   readonly response?: ResponseVerdict;
 }
 
-export interface EvaluationOptions extends JudgeOptions {
+export interface EvaluationOptions {
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** Judge `predictor` on `points`, `concurrency` points at a time; records come back in point order. */
+/** Judging order: a dialogue's points by sample id (a check may change a gold record a later point shares). */
+function judgingOrder(points: readonly Point[]): number[] {
+  const order = points.map((_, i) => i);
+  const key = (p: Point) =>
+    "file" in p.ref ? [p.ref.file, p.ref.id] : [`~${p.ref.sample_id}`, p.ref.api_id];
+  return order.sort((a, b) => {
+    const [fa = "", ia = 0] = key(points[a] as Point);
+    const [fb = "", ib = 0] = key(points[b] as Point);
+    return fa < fb ? -1 : fa > fb ? 1 : Number(ia) - Number(ib) || a - b;
+  });
+}
+
+/**
+ * Answer `points` with `predictor`, `concurrency` points at a time, then judge them one by one in dialogue
+ * order; records come back in point order.
+ */
 export async function evaluatePoints(
   judge: Judge,
   points: readonly Point[],
   predictor: Predictor,
   options: EvaluationOptions = {},
 ): Promise<PointRecord[]> {
-  const records: PointRecord[] = new Array(points.length);
+  const predictions: Prediction[] = new Array(points.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -255,33 +373,39 @@ export async function evaluatePoints(
       const index = next++;
       const point = points[index];
       if (!point) continue;
-      const prediction = await predictor.predict(point, options.signal);
-      const base = {
-        index,
-        level: point.level,
-        kind: point.kind,
-        key: point.key,
-        ref: point.ref,
-        prompt: pointPrompt(point),
-        answer: prediction.text,
-        expected: point.expected,
-        ...(prediction.error ? { llmError: prediction.error } : {}),
-      };
-      records[index] =
-        point.kind === "call"
-          ? {
-              ...base,
-              internet: point.internet,
-              goldApi: point.gold.name,
-              call: await judge.judgeCall(point, prediction.text),
-            }
-          : { ...base, internet: false, response: judge.judgeResponse(point, prediction.text) };
+      predictions[index] = await predictor.predict(point, options.signal);
       options.onProgress?.(++done, points.length);
     }
   };
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, points.length)) }, worker),
   );
+  const records: PointRecord[] = new Array(points.length);
+  for (const index of judgingOrder(points)) {
+    const point = points[index];
+    const prediction = predictions[index];
+    if (!point || !prediction) continue;
+    const base = {
+      index,
+      level: point.level,
+      kind: point.kind,
+      key: point.key,
+      ref: point.ref,
+      prompt: pointPrompt(point),
+      answer: prediction.text,
+      expected: point.expected,
+      ...(prediction.error ? { llmError: prediction.error } : {}),
+    };
+    records[index] =
+      point.kind === "call"
+        ? {
+            ...base,
+            internet: point.internet,
+            goldApi: point.gold.name,
+            call: await judge.judgeCall(point, prediction.text),
+          }
+        : { ...base, internet: false, response: judge.judgeResponse(point, prediction.text) };
+  }
   return records;
 }
 
@@ -312,7 +436,13 @@ export interface ApiBankSummary {
   /** Level 3: a sample counts when every one of its steps is right (50 − samples with a wrong step). */
   readonly samples?: { readonly total: number; readonly correct: number; readonly accuracy: number };
   readonly llm_errors: number;
-  readonly settings: { readonly state: string; readonly reference: string; readonly icl: boolean };
+  /** `official`, `corrected` or `official+rule+…`; the state and reference those rules imply. */
+  readonly settings: {
+    readonly scoring: string;
+    readonly state: string;
+    readonly reference: string;
+    readonly icl: boolean;
+  };
 }
 
 export function summarizeEvaluation(
@@ -365,7 +495,12 @@ export function summarizeEvaluation(
     },
     ...(samples ? { samples } : {}),
     llm_errors: records.filter((r) => r.llmError).length,
-    settings: { state: settings.state, reference: settings.reference, icl: settings.icl },
+    settings: {
+      scoring: settings.scoring,
+      state: settings.state,
+      reference: settings.reference,
+      icl: settings.icl,
+    },
   };
 }
 
@@ -382,8 +517,8 @@ export interface EvalManifest {
     readonly level: Level;
     readonly model: string;
     readonly dataDir: string;
-    readonly state: "dialogue" | "fresh";
-    readonly reference: "executed" | "recorded";
+    /** `official`, `corrected` or `official+rule+…`. */
+    readonly scoring: string;
     readonly retriever: string;
     readonly icl: boolean;
     readonly limit: number | null;

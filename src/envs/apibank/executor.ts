@@ -110,6 +110,18 @@ function paramType(type: string): ParamType {
   return (["str", "int", "float", "bool", "list", "list(str)"] as const).find((t) => t === type) ?? "str";
 }
 
+/**
+ * How the arguments of a call are read: whether a parameter's second name is accepted, and how a value becomes
+ * the declared type. The project's reading accepts both names and converts with `coerce`; the official one
+ * (`scoring.ts`) takes the declared name only and converts as `tool_manager.api_call` does.
+ */
+export interface ValueReading {
+  readonly aliases: boolean;
+  convert(type: ParamType, value: Json): { ok: true; value: Json } | { ok: false; message: string };
+}
+
+export const PROJECT_READING: ValueReading = { aliases: true, convert: coerce };
+
 /** Everything shared by the checks of one level. */
 export class ApiBankWorld {
   readonly level: Level;
@@ -328,6 +340,7 @@ export class ApiSystem {
     name: string,
     args: Readonly<Record<string, Json>>,
     recorded?: ApiResult,
+    reading: ValueReading = PROJECT_READING,
   ): Promise<Execution> {
     const api = this.apis.get(name);
     if (!api) return { ok: false, category: "api_hallucination", message: `no API named ${name}` };
@@ -335,7 +348,7 @@ export class ApiSystem {
     const byKey = new Map<string, ParamSpec>();
     for (const p of api.params) {
       byKey.set(p.name, p);
-      if (p.alias) byKey.set(p.alias, p);
+      if (p.alias && reading.aliases) byKey.set(p.alias, p);
     }
     const given = new Set<ParamSpec>();
     for (const [key, raw] of Object.entries(args)) {
@@ -349,7 +362,7 @@ export class ApiSystem {
       if (given.has(spec))
         return { ok: false, category: "invalid_parameters", message: `parameter ${spec.name} given twice` };
       given.add(spec);
-      const converted = coerce(spec.type, raw);
+      const converted = reading.convert(spec.type, raw);
       if (!converted.ok) return { ok: false, category: "invalid_parameters", message: converted.message };
       input[key] = converted.value;
     }

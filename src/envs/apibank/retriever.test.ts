@@ -154,8 +154,13 @@ describe("an embedding model through an OpenAI-compatible /v1/embeddings endpoin
     expect(world.retriever.kind).toBe("embeddings:bow");
     const book = await world.retriever.best("book hotel room");
     expect(book === undefined ? undefined : world.library.schemas[book]?.name).toBe("BookHotel");
-    const records = await evaluatePoints(new Judge(world), levelPoints(data, 2), exactPredictor);
+    const records = await evaluatePoints(
+      new Judge(world, { scoring: "corrected" }),
+      levelPoints(data, 2),
+      exactPredictor,
+    );
     const s = summarizeEvaluation(2, "exact", records, {
+      scoring: "corrected",
       state: "dialogue",
       reference: "executed",
       icl: false,

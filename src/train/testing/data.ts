@@ -35,6 +35,8 @@ export function defaultLoopConfig(overrides: Partial<TrainLoopConfig> = {}): Tra
     maxSteps: 8,
     evalLevels: [1],
     evalLimit: null,
+    scoring: "official",
+    recordedSearch: true,
     from: "base",
     seed: 0,
     concurrency: 4,
