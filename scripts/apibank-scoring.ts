@@ -7,7 +7,12 @@
  */
 import { loadApiBank } from "../src/envs/apibank/data.ts";
 import { SCORING_RULE_IDS } from "../src/envs/apibank/scoring.ts";
-import { departures, groupVerdicts, loadOfficialVerdicts, verdictGroups } from "../src/envs/apibank/verdicts.ts";
+import {
+  departures,
+  groupVerdicts,
+  loadOfficialVerdicts,
+  verdictGroups,
+} from "../src/envs/apibank/verdicts.ts";
 
 const dataDir = process.argv[2] ?? "../shared/data";
 const data = loadApiBank(dataDir);

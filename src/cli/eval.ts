@@ -29,13 +29,10 @@ import { loadApiBank } from "../envs/apibank/data.ts";
 import {
   type ApiBankSummary,
   type EvalManifest,
-  evaluatePoints,
   exactPredictor,
-  Judge,
   llmPredictor,
   type PointRecord,
   type Predictor,
-  summarizeEvaluation,
 } from "../envs/apibank/evaluate.ts";
 import type { Level } from "../envs/apibank/executor.ts";
 import { levelPoints } from "../envs/apibank/points.ts";
