@@ -21,10 +21,10 @@ let agree = 0;
 let total = 0;
 const rows = [];
 for (const group of groups) {
-  const ours = await groupVerdicts(data, group, []);
+  const ours = await groupVerdicts(group, []);
   agree += group.rows.filter((r, i) => r.official_correct === ours[i]).length;
   total += group.rows.length;
-  rows.push(await departures(data, group));
+  rows.push(await departures(group));
 }
 console.log(`official scoring agrees with the official evaluator on ${agree}/${total} verdicts\n`);
 const head = ["set", "level", "points", "official", "corrected", "differ", ...SCORING_RULE_IDS];

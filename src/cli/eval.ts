@@ -37,8 +37,8 @@ import {
 import type { Level } from "../envs/apibank/executor.ts";
 import { levelPoints } from "../envs/apibank/points.ts";
 import { parseEmbeddingSpec } from "../envs/apibank/retriever.ts";
-import { type ApiBankScoringOptions, scoreLevel, scoringWorld } from "../envs/apibank/score.ts";
-import { rulesLabel, SCORING_RULE_IDS, SCORINGS, scoringRules } from "../envs/apibank/scoring.ts";
+import { type ApiBankScoringOptions, scoreLevel, scoringLabel, scoringWorld } from "../envs/apibank/score.ts";
+import { SCORING_RULE_IDS, SCORINGS } from "../envs/apibank/scoring.ts";
 import { LlmCache } from "../llm/middleware/cache.ts";
 import { llmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import { parseModelSpec } from "../llm/spec.ts";
@@ -151,7 +151,7 @@ export async function evalCommand(benchmark: string, flags: EvalFlags, output: O
     icl: flags.icl,
   };
   const world = scoringWorld(data, level, scoringOptions);
-  const label = level === 3 ? "corrected" : rulesLabel(new Set(rules ?? scoringRules(scoring)));
+  const label = scoringLabel(level, scoringOptions);
   let points = levelPoints(data, level, { icl: flags.icl });
   if (flags.limit !== undefined) points = points.slice(0, flags.limit);
 

@@ -89,7 +89,7 @@ function splitTable(summary: ApiBankSummary): Html {
     ["answers lost to model errors", formatInt(summary.llm_errors)],
     [
       "scoring (state / reference)",
-      `${summary.settings.scoring ?? "corrected"} (${summary.settings.state} / ${summary.settings.reference})${summary.settings.scoring === "official" ? ": API-Bank's evaluator, comparable with the published table" : ": not API-Bank's scoring, see docs/apibank.md"}`,
+      `${summary.settings.scoring} (${summary.settings.state} / ${summary.settings.reference})${summary.settings.scoring === "official" ? ": API-Bank's evaluator, comparable with the published table" : ": not API-Bank's scoring, see docs/apibank.md"}`,
     ],
   ];
   if (summary.samples) {

@@ -20,7 +20,7 @@ import { Rng } from "../../core/rng.ts";
 import { loadApiBank } from "../../envs/apibank/data.ts";
 import type { Predictor } from "../../envs/apibank/evaluate.ts";
 import { levelPoints } from "../../envs/apibank/points.ts";
-import { scoreLevel } from "../../envs/apibank/score.ts";
+import { scoreLevel, scoringWorld } from "../../envs/apibank/score.ts";
 import { SCORINGS, type Scoring } from "../../envs/apibank/scoring.ts";
 import { bootstrapMeanCi, mean } from "../../theory/stats.ts";
 import { exportRecords, toJsonl } from "../../train/export.ts";
@@ -252,6 +252,17 @@ for (const arm of ARMS) {
  * scoring function `eval apibank` uses: the loop itself scored them official.
  */
 const apibank = loadApiBank(DATA);
+/** Each level's call points and world, built once for every rescoring (both scorings read the same world). */
+const scored = {
+  1: {
+    points: levelPoints(apibank, 1).filter((p) => p.kind === "call"),
+    world: scoringWorld(apibank, 1, { scoring: "official" }),
+  },
+  2: {
+    points: levelPoints(apibank, 2).filter((p) => p.kind === "call"),
+    world: scoringWorld(apibank, 2, { scoring: "official" }),
+  },
+} as const;
 const Prediction = z.object({ file: z.string(), id: z.number(), pred: z.string() });
 async function rescore(
   arm: string,
@@ -272,15 +283,15 @@ async function rescore(
     id: "replay",
     predict: async (point) => ({ text: preds.get(point.key) ?? "" }),
   };
-  const points = levelPoints(apibank, level).filter((p) => p.kind === "call");
-  const { summary } = await scoreLevel(apibank, level, points, predictor, { scoring, seed });
+  const { points, world } = scored[level];
+  const { summary } = await scoreLevel(apibank, level, points, predictor, { scoring, seed }, world);
   return summary.call_correct;
 }
 const bootRng = new Rng(20261207);
 const pct = (x: number, n: number) => ((100 * x) / n).toFixed(1);
 console.log("\ntest call accuracy under both scorings, mean over seeds with a 95 % seed-bootstrap interval");
 for (const level of [1, 2] as const) {
-  const n = levelPoints(apibank, level).filter((p) => p.kind === "call").length;
+  const n = scored[level].points.length;
   for (const scoring of SCORINGS) {
     for (const arm of ARMS) {
       const first: number[] = [];

@@ -12,13 +12,11 @@
  *   failed_retrieval   ToolSearcher found another API than the gold keywords find, or none
  *   wrong_result       the call ran without error, but the API's correctness rule says no
  *
- * The reference a prediction is compared with is, by default, the gold call *executed by this executor* in the
- * same state (`reference: "executed"`): the gold call then scores 100% by construction of the check, not of the
- * executor, and a prediction is right exactly when it is equivalent to the gold call under the API's rule.
- * `reference: "recorded"` compares with the result recorded in the data instead, as API-Bank does; the two
- * differ only where this executor's databases differ from the ones the data was recorded with (reported).
- * The state is rebuilt for every check from fresh databases; with `state: "dialogue"` (default) the calls made
- * earlier in the same dialogue are replayed first, which is how the recorded results were produced.
+ * How a call is read, run and checked is the scoring's (`scoring.ts`): official scoring (the default) is API-Bank's
+ * evaluator bug for bug — its regular expressions (`official.ts`), fresh databases, the recorded result as the
+ * reference, its checks' KeyErrors. Corrected scoring adds named rules; with `executed-reference` the reference is
+ * the gold call executed here in the same state, so the gold scores 100% by construction of the check, and with
+ * `dialogue-state` the dialogue's earlier calls are replayed first, as the recorded results were produced.
  */
 import { isLlmError } from "../../llm/errors.ts";
 import type { LanguageModel } from "../../llm/types.ts";
@@ -90,7 +88,10 @@ export function responseText(level: Level, answer: string): string {
 /** The APIs whose official check pops `meeting_topic` from both records (rule `intact-gold`). */
 const POPS_MEETING_TOPIC: ReadonlySet<string> = new Set(["AddMeeting", "QueryMeeting", "ModifyMeeting"]);
 
-/** The official reading of values: declared names only, `tool_manager.api_call`'s conversions. */
+/**
+ * How a rule set reads values: `tool_manager.api_call`'s names and conversions, except where `device-id`,
+ * `ascii-digits` or `python-lists` put the project's `coerce` in their place.
+ */
 function readingFor(rules: ReadonlySet<ScoringRule>): ValueReading {
   return {
     aliases: rules.has("device-id"),

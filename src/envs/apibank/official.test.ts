@@ -75,7 +75,7 @@ describe("differential test against API-Bank's evaluator (1,514 verdicts)", () =
     let agree = 0;
     const wrong: string[] = [];
     for (const group of groups) {
-      const ours = await groupVerdicts(data, group, []);
+      const ours = await groupVerdicts(group, []);
       for (const [i, row] of group.rows.entries()) {
         if (ours[i] === row.official_correct) agree++;
         else wrong.push(`${group.set} ${row.file}#${row.id}: ${row.pred}`);
@@ -88,7 +88,7 @@ describe("differential test against API-Bank's evaluator (1,514 verdicts)", () =
   it("the check can fail: the project's call syntax and list reading break the agreement", async () => {
     let disagree = 0;
     for (const group of groups) {
-      const ours = await groupVerdicts(data, group, ["call-syntax", "python-lists"]);
+      const ours = await groupVerdicts(group, ["call-syntax", "python-lists"]);
       disagree += group.rows.filter((row, i) => ours[i] !== row.official_correct).length;
     }
     expect(disagree).toBeGreaterThan(0);
@@ -96,7 +96,7 @@ describe("differential test against API-Bank's evaluator (1,514 verdicts)", () =
 
   it("corrected scoring departs only where a named rule says so", async () => {
     const table = [];
-    for (const group of groups) table.push(await departures(data, group));
+    for (const group of groups) table.push(await departures(group));
     for (const d of table) expect(d.unexplained).toEqual([]);
     const exact1 = table.find((d) => d.set === "exact" && d.level === 1);
     const exact2 = table.find((d) => d.set === "exact" && d.level === 2);

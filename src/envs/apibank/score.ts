@@ -15,7 +15,7 @@ import {
 import { ApiBankWorld, type Level } from "./executor.ts";
 import type { Point } from "./points.ts";
 import { Bm25Retriever, type EmbeddingEndpoint, EmbeddingRetriever } from "./retriever.ts";
-import type { Scoring, ScoringRule } from "./scoring.ts";
+import { rulesLabel, type Scoring, type ScoringRule, scoringRules } from "./scoring.ts";
 import { RecordedFirstRetriever, recordedSearches } from "./toolsearcher.ts";
 
 export interface ApiBankScoringOptions {
@@ -49,6 +49,15 @@ export function scoringWorld(data: ApiBankData, level: Level, options: ApiBankSc
         : search;
     },
   });
+}
+
+/** The name of the scoring a level is scored with (level 3: always corrected, see `scoreLevel`). */
+export function scoringLabel(
+  level: Level,
+  options: Pick<ApiBankScoringOptions, "scoring" | "rules">,
+): string {
+  if (level === 3) return "corrected";
+  return rulesLabel(new Set(options.rules ?? scoringRules(options.scoring)));
 }
 
 /**

@@ -57,11 +57,14 @@ export interface VerdictGroup {
   readonly level: 1 | 2;
   readonly rows: readonly OfficialVerdict[];
   readonly points: readonly CallPoint[];
+  /** The level's world, built once and shared by every pass over the group. */
+  readonly world: ApiBankWorld;
 }
 
 export function verdictGroups(data: ApiBankData, verdicts: readonly OfficialVerdict[]): VerdictGroup[] {
   const groups: VerdictGroup[] = [];
   for (const level of [1, 2] as const) {
+    const world = new ApiBankWorld(data, { level });
     const byKey = new Map(
       levelPoints(data, level)
         .filter((p): p is CallPoint => p.kind === "call")
@@ -77,19 +80,15 @@ export function verdictGroups(data: ApiBankData, verdicts: readonly OfficialVerd
         if (!point) throw new UserError(`verdict ${r.file}#${r.id} names no level-${level} call point`);
         return point;
       });
-      groups.push({ set, level, rows, points });
+      groups.push({ set, level, rows, points, world });
     }
   }
   return groups;
 }
 
 /** The verdicts a rule set gives a group, one pass (one Judge) as the official evaluator makes it. */
-export async function groupVerdicts(
-  data: ApiBankData,
-  group: VerdictGroup,
-  rules: Iterable<ScoringRule>,
-): Promise<boolean[]> {
-  const judge = new Judge(new ApiBankWorld(data, { level: group.level }), { rules });
+export async function groupVerdicts(group: VerdictGroup, rules: Iterable<ScoringRule>): Promise<boolean[]> {
+  const judge = new Judge(group.world, { rules });
   const out: boolean[] = [];
   for (const [i, point] of group.points.entries()) {
     out.push((await judge.judgeCall(point, group.rows[i]?.pred ?? "")).correct);
@@ -112,15 +111,14 @@ export interface Departures {
 }
 
 /** Official against corrected on a group, and which rule makes each difference. */
-export async function departures(data: ApiBankData, group: VerdictGroup): Promise<Departures> {
-  const official = await groupVerdicts(data, group, []);
-  const corrected = await groupVerdicts(data, group, SCORING_RULE_IDS);
+export async function departures(group: VerdictGroup): Promise<Departures> {
+  const official = await groupVerdicts(group, []);
+  const corrected = await groupVerdicts(group, SCORING_RULE_IDS);
   const explained = official.map((v, i) => v === corrected[i]);
   const byRule = {} as Record<ScoringRule, { added: number; removed: number }>;
   for (const rule of SCORING_RULE_IDS) {
-    const added = await groupVerdicts(data, group, [rule]);
+    const added = await groupVerdicts(group, [rule]);
     const removed = await groupVerdicts(
-      data,
       group,
       SCORING_RULE_IDS.filter((r) => r !== rule),
     );
