@@ -10,7 +10,7 @@ import { type Output, stdio } from "./output.ts";
 import { Int, LLM_TIMEOUT_FLAG, LLM_TIMEOUT_HELP, llmTimeoutArg, Num, zodArg } from "./params.ts";
 import { addPretrainCommand, isPretrainRun, resumePretrainCommand } from "./pretrain.ts";
 import { reportCommand } from "./report.ts";
-import { type TheoryFlags, theoryCommand } from "./theory.ts";
+import { type TheoryFlags, theoryCommand, theoryHelp } from "./theory.ts";
 import { addTrainCommand, isTrainRun, resumeTrainCommand } from "./train.ts";
 
 /** Exit code set by a command's action (commander actions cannot return one). */
@@ -119,8 +119,9 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     .allowExcessArguments()
     .helpOption(
       "-h, --help",
-      "experiment parameters follow as --name value, e.g. --K 4 --p 0.7 --horizon 10000",
+      "experiment parameters follow as --name value, e.g. --K 4 --p 0.7 --horizon 10000; theory <experiment> --help lists them",
     )
+    .addHelpText("after", ({ command }) => theoryHelp(command.args[0]))
     .action(async (name: string, flags: TheoryFlags, command: Command) => {
       exit.code = await theoryCommand(name, flags, command.args.slice(1), output);
     });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { EXPERIMENTS, experimentParams } from "../bench/theory/index.ts";
 import { UserError } from "../core/errors.ts";
+import { main } from "./main.ts";
+import { bufferOutput } from "./output.ts";
 import { parseExtraParams } from "./theory.ts";
 
 describe("theory parameters from the command line", () => {
@@ -16,6 +19,43 @@ describe("theory parameters from the command line", () => {
   });
   it("a stray word is a one-line user error", () => {
     expect(() => parseExtraParams(["oops"])).toThrow(UserError);
+  });
+});
+
+describe("theory <experiment> --help and unknown parameters", () => {
+  it.each(EXPERIMENTS.map((e) => e.name))(
+    "%s --help lists every parameter with its default, range and meaning",
+    async (name) => {
+      const out = bufferOutput();
+      expect(await main(["theory", name, "--help"], out)).toBe(0);
+      const all = out.stdout.join("\n");
+      const text = all.slice(all.indexOf("Parameters of"));
+      const exp = EXPERIMENTS.find((e) => e.name === name);
+      const params = exp ? experimentParams(exp) : [];
+      expect(params.length).toBeGreaterThan(3);
+      for (const [key, schema] of params) {
+        const line = text.split("\n").findIndex((l) => l.trimStart().startsWith(`--${key} `));
+        expect(line, `--${key} listed`).toBeGreaterThan(0);
+        const row = text.split("\n")[line] ?? "";
+        expect(row).toContain("default ");
+        expect(schema.description, `--${key} has a description`).toBeTruthy();
+      }
+    },
+  );
+
+  it("theory --help lists the experiments; an unknown parameter is one line and exit 2, before any work", async () => {
+    const out = bufferOutput();
+    expect(await main(["theory", "--help"], out)).toBe(0);
+    for (const e of EXPERIMENTS) expect(out.stdout.join("\n")).toContain(`  ${e.name} `);
+    const bad = bufferOutput();
+    expect(await main(["theory", "probe-trap", "--bogus", "3"], bad)).toBe(2);
+    expect(bad.stderr).toHaveLength(1);
+    expect(bad.stderr[0]).toContain("unknown parameter --bogus");
+    expect(bad.stdout).toEqual([]);
+    // A singular alias of a list parameter is still known (--K for --Ks), and a misspelt one is not.
+    const typo = bufferOutput();
+    expect(await main(["theory", "probe-trap", "--horizn", "10"], typo)).toBe(2);
+    expect(typo.stderr[0]).toContain("--horizn");
   });
 });
 

@@ -1,6 +1,12 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EXPERIMENTS, experiment, parseParams, runExperiment } from "../bench/theory/index.ts";
+import {
+  EXPERIMENTS,
+  experiment,
+  experimentHelp,
+  parseParams,
+  runExperiment,
+} from "../bench/theory/index.ts";
 import type { ExperimentContext, ExperimentResult, TheoryExperiment } from "../bench/theory/types.ts";
 import { UserError } from "../core/errors.ts";
 import type { PlannerMemory, PlannerStyle } from "../envs/theory/prompts.ts";
@@ -46,6 +52,14 @@ export function parseExtraParams(args: readonly string[]): Record<string, unknow
     params[key] = parseValue(value);
   }
   return params;
+}
+
+/** The help text after the options: the named experiment's parameters, or the list of experiments. */
+export function theoryHelp(name: string | undefined): string {
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (found) return `\n${experimentHelp(found)}`;
+  const list = EXPERIMENTS.map((e) => `  ${e.name.padEnd(15)} ${e.title}`);
+  return `\nExperiments (bayesact theory <experiment> --help lists its parameters):\n${list.join("\n")}\n  ${"all".padEnd(15)} every experiment above, at its defaults`;
 }
 
 function printResult(result: ExperimentResult, dir: string, output: Output): void {

@@ -360,7 +360,7 @@ export function addTrainCommand(program: Command, output: Output, setExit: (code
     )
     .option(
       "--trainer <kind>",
-      'embedded, openai, or command:"…" with {dataset} {base_model} {iteration} {output_dir}',
+      'embedded[:lr=…,epochs=…,l2=…,average=on|off], openai, or command:"…" with {dataset} {base_model} {iteration} {output_dir}',
       "embedded",
     )
     .option(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../core/rng.ts";
 import { FinitePosterior } from "./posterior.ts";
-import { checkpoints, horizonSlope, RegretCurves, tailSlope } from "./regret.ts";
+import { checkpoints, horizonSlope, horizonSlopeBootstrap, RegretCurves, tailSlope } from "./regret.ts";
 import { epsilonAt, tunedEpsilon } from "./schedules.ts";
 import { entropy, linearFit, logSumExp, standardError, totalVariation } from "./stats.ts";
 
@@ -74,6 +74,48 @@ describe("regret accounting", () => {
     curves.record(0, 5, 99); // not a checkpoint: ignored
     expect(curves.curve()).toEqual({ t: [1, 10], mean: [2, 6], se: [1, 1] });
     expect([...curves.finals()]).toEqual([5, 7]);
+  });
+  it("zero regret is slope 0, so the best outcome passes a sublinear check (it was NaN)", () => {
+    const ts = checkpoints(1000);
+    const flat = tailSlope({ t: ts, mean: ts.map(() => 0) });
+    expect(flat.slope).toBe(0);
+    expect(flat.ci95).toEqual([0, 0]);
+    const curves = new RegretCurves(ts, 5);
+    for (let seed = 0; seed < 5; seed++) for (const t of ts) curves.record(seed, t, 0);
+    expect(curves.tailSlope().slope).toBe(0);
+    expect(horizonSlope([10, 100], [0, 0]).slope).toBe(0);
+  });
+  it("the slope's interval resamples seeds: a few linear seeds widen it far beyond the fit's residual interval", () => {
+    const ts = checkpoints(10_000);
+    const seeds = 40;
+    const curves = new RegretCurves(ts, seeds);
+    // 36 seeds with √t regret, 4 with linear regret from t = 100 on: the mean curve is smooth, the seeds are not.
+    for (let seed = 0; seed < seeds; seed++)
+      for (const t of ts) curves.record(seed, t, seed < 4 ? 0.05 * Math.max(0, t - 100) : Math.sqrt(t));
+    const fit = tailSlope(curves.curve());
+    const boot = curves.tailSlope();
+    expect(boot.slope).toBe(fit.slope);
+    expect(boot.interval).toBe("seed-bootstrap");
+    expect(fit.interval).toBe("fit-residuals");
+    const width = (c: [number, number]) => c[1] - c[0];
+    expect(width(boot.ci95)).toBeGreaterThan(3 * width(fit.ci95));
+    expect(boot.ci95[0]).toBeLessThanOrEqual(boot.slope);
+    expect(boot.ci95[1]).toBeGreaterThanOrEqual(boot.slope);
+    // Identical seeds leave nothing to resample: the interval collapses onto the slope.
+    const same = new RegretCurves(ts, 10);
+    for (let seed = 0; seed < 10; seed++) for (const t of ts) same.record(seed, t, Math.sqrt(t));
+    const [lo, hi] = same.tailSlope().ci95;
+    expect(hi - lo).toBeLessThan(1e-9);
+    expect(lo).toBeCloseTo(0.5, 6);
+  });
+  it("the horizon slope resamples each horizon's seeds on its own", () => {
+    const spread = (centre: number) => Float64Array.from({ length: 20 }, (_, i) => centre * (0.5 + i / 19));
+    const fit = horizonSlopeBootstrap([1e2, 1e3, 1e4], [spread(10), spread(10 * 10 ** 0.5), spread(100)]);
+    expect(fit.slope).toBeCloseTo(0.5, 10);
+    expect(fit.interval).toBe("seed-bootstrap");
+    expect(fit.ci95[0]).toBeLessThan(0.5);
+    expect(fit.ci95[1]).toBeGreaterThan(0.5);
+    expect(fit.ci95[1] - fit.ci95[0]).toBeLessThan(0.3);
   });
 });
 

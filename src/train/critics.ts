@@ -118,7 +118,7 @@ export function prefilter(instruction: Instruction, t: Trajectory): PrefilterVer
 }
 
 /** What one call must equal: ToolSearcher by the API it found (its keywords are free text, as in §2.6). */
-function callKey(request: string, output: Json): string | undefined {
+export function callKey(request: string, output: Json): string | undefined {
   const parsed = parseCall(request);
   if (!parsed.ok) return undefined;
   const { name, args } = parsed.call;

@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { MockLanguageModel } from "../llm/testing/mock.ts";
 import { buildTestGuard, loadInstructions } from "./instructions.ts";
-import { chooseInstructions, runTrainLoop, validationSplit } from "./loop.ts";
+import { chooseInstructions, runTrainLoop, validationCalls, validationSplit } from "./loop.ts";
+import { ReplaySimulator } from "./simulator.ts";
 import { TrainStore } from "./store.ts";
 import { defaultLoopConfig, requireApiBankData } from "./testing/data.ts";
 import { embeddedTrainer } from "./trainers/embedded.ts";
@@ -155,9 +157,59 @@ describe("the self-training loop", () => {
         expect(it.validation?.requests).toBe(20);
         expect(it.validation?.solved).toBeGreaterThanOrEqual(0);
         expect(it.validation?.accuracy).toBe((it.validation?.solved ?? 0) / 20);
+        expect(it.validation?.calls).toBeGreaterThan(20);
+        expect(it.validation?.callsCorrect).toBeLessThanOrEqual(it.validation?.calls ?? 0);
       }
     } finally {
       store.close();
     }
+  });
+
+  it("validation calls: the gold call at each step of the gold dialogue is correct, a changed argument is not", async () => {
+    const all = chooseInstructions(loadInstructions(DATA), 0);
+    const held = validationSplit(all, 20).validation;
+    const replay = new ReplaySimulator(held);
+    const byRequest = new Map(held.map((i) => [i.request, i]));
+    /** Answers call t of the request's first gold chain, t = the agent turns in the prompt; `edit` spoils it. */
+    const oracle = (edit: (call: string) => string) =>
+      new MockLanguageModel({
+        respond: (request) => {
+          const user = request.messages.find((m) => m.role === "user")?.content ?? "";
+          const instruction = [...byRequest].find(([text]) => user.includes(text))?.[1];
+          const t = request.messages.filter((m) => m.role === "assistant").length;
+          return edit(instruction?.golds[0]?.calls[t]?.request ?? "no call");
+        },
+      });
+    const total = held.reduce((n, i) => n + (i.golds[0]?.calls.length ?? 0), 0);
+    expect(total).toBeGreaterThan(held.length);
+    const gold = await validationCalls(
+      oracle((c) => c),
+      held,
+      replay,
+      2,
+    );
+    expect(gold).toEqual({ calls: total, correct: total });
+    // ToolSearcher is judged by the API it finds, so other keywords for the same search still count.
+    const searches = held.reduce(
+      (n, i) => n + (i.golds[0]?.calls.filter((c) => c.request.includes("ToolSearcher")).length ?? 0),
+      0,
+    );
+    expect(searches).toBeGreaterThan(0);
+    const spoilt = await validationCalls(
+      oracle((c) => (c.includes("ToolSearcher") ? c : c.replace(/='([^']*)'/, "='$1 x'"))),
+      held,
+      replay,
+      2,
+    );
+    expect(spoilt.calls).toBe(total);
+    expect(spoilt.correct).toBeLessThan(total);
+    expect(spoilt.correct).toBeGreaterThanOrEqual(searches);
+    const silent = await validationCalls(
+      oracle(() => "I cannot help."),
+      held,
+      replay,
+      2,
+    );
+    expect(silent.correct).toBe(0);
   });
 });

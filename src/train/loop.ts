@@ -19,6 +19,7 @@ import { sha256File } from "../bench/files.ts";
 import { UserError } from "../core/errors.ts";
 import { redactUrlCredentials } from "../core/redact.ts";
 import { Rng } from "../core/rng.ts";
+import { parseCall } from "../envs/apibank/call.ts";
 import { loadApiBank } from "../envs/apibank/data.ts";
 import { llmPredictor } from "../envs/apibank/evaluate.ts";
 import type { Level } from "../envs/apibank/executor.ts";
@@ -28,13 +29,21 @@ import type { Scoring } from "../envs/apibank/scoring.ts";
 import { type CreateModelOptions, createModel } from "../llm/create.ts";
 import type { LlmTotals, UsageMeter } from "../llm/middleware/usage.ts";
 import type { LanguageModel } from "../llm/types.ts";
-import { type CriticVerdict, criticAgreement, exactTwinCritic, llmCritic, prefilter } from "./critics.ts";
+import {
+  type CriticVerdict,
+  callKey,
+  criticAgreement,
+  exactTwinCritic,
+  llmCritic,
+  prefilter,
+} from "./critics.ts";
 import { createAgentModel } from "./embedded/provider.ts";
-import { exportRecords, toJsonl } from "./export.ts";
-import { type Instruction, loadInstructions, type TrainingSet } from "./instructions.ts";
+import { chatMessages, exportRecords, toJsonl } from "./export.ts";
+import { goldTrajectory } from "./gold.ts";
+import { type GoldChain, type Instruction, loadInstructions, type TrainingSet } from "./instructions.ts";
 import { llmPolicy, rolloutMany } from "./rollout.ts";
 import { selectTrajectories } from "./select.ts";
-import { ReplaySimulator } from "./simulator.ts";
+import { ReplaySimulator, type RolloutEnvironment } from "./simulator.ts";
 import { LlmSimulator, SIMULATOR_ERROR } from "./simulator-llm.ts";
 import type { TrainStore, VerdictRow } from "./store.ts";
 import type { Trainer } from "./trainers/types.ts";
@@ -115,11 +124,21 @@ export interface EvalHeadline {
   readonly errors: Readonly<Record<string, number>>;
 }
 
-/** Greedy rollouts of the validation requests, solved when the exact twin accepts them. */
+/**
+ * π_it on the validation requests, two ways. `solved`: greedy rollouts the exact twin accepts (the whole request).
+ * `callsCorrect`: the level-1 protocol on training material — at each call of the request's first gold chain, the
+ * gold dialogue so far is given and one greedy turn asked for; it is correct when it makes the same call as the
+ * gold one (the exact twin's rule: same API and normalised arguments, ToolSearcher by the API it finds). The call
+ * metric has ~3× the points and a finer grain, so it is the one choices are read from.
+ */
 export interface ValidationStats {
   readonly requests: number;
   readonly solved: number;
   readonly accuracy: number;
+  /** Absent in runs recorded before the call metric existed. */
+  readonly calls?: number;
+  readonly callsCorrect?: number;
+  readonly callAccuracy?: number;
 }
 
 export interface RolloutStats {
@@ -172,6 +191,57 @@ export interface TrainLoopSummary {
 }
 
 /** The instructions a run uses: those with a gold chain (the ground truth), the first M by id (a hash order). */
+/**
+ * Teacher-forced calls on the validation requests (`ValidationStats.callsCorrect`): for call t of each request's
+ * first gold chain, the gold dialogue before it is replayed into a fresh session (so the environment holds what it
+ * would), the model answers once greedily, and its call, executed there, must match gold call t.
+ */
+export async function validationCalls(
+  model: LanguageModel,
+  instructions: readonly Instruction[],
+  environment: RolloutEnvironment,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<{ calls: number; correct: number }> {
+  const jobs = instructions.flatMap((instruction) =>
+    (instruction.golds[0]?.calls ?? []).map((_, t) => ({ instruction, t })),
+  );
+  let next = 0;
+  let correct = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      if (!job) break;
+      signal?.throwIfAborted();
+      const { instruction, t } = job;
+      const chain = instruction.golds[0] as GoldChain;
+      const session = environment.start(instruction, 0);
+      const prefix = goldTrajectory(instruction, { ...chain, calls: chain.calls.slice(0, t) });
+      for (const call of chain.calls.slice(0, t)) {
+        const parsed = parseCall(call.request);
+        if (parsed.ok) await session.execute(parsed.call);
+      }
+      // The gold trajectory of the first t calls, without its closing reply: the dialogue before call t.
+      const before = { ...prefix, turns: prefix.turns.slice(0, -1) };
+      const result = await model.generate({
+        messages: chatMessages(instruction, before, false).map((m) => ({ role: m.role, content: m.content })),
+        n: 1,
+        temperature: 0,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      const parsed = parseCall(result.choices[0]?.text ?? "");
+      const gold = chain.calls[t];
+      if (!parsed.ok || gold === undefined) continue;
+      const outcome = await session.execute(parsed.call);
+      const key = callKey(`API-Request: ${parsed.call.source}`, outcome.output);
+      if (outcome.exception === null && key !== undefined && key === callKey(gold.request, gold.output))
+        correct++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
+  return { calls: jobs.length, correct };
+}
+
 /**
  * The validation split: `n` training requests chosen by a hash of their ids, the same for every seed and every
  * `--instructions`, so choices compared on it are compared on the same requests. Never the test dialogues.
@@ -318,12 +388,22 @@ export async function runTrainLoop(
           const instruction = split.validation[i];
           if (instruction && exactTwinCritic(instruction, r.trajectory).score >= config.threshold) solved++;
         }
+        const forced = await validationCalls(model, split.validation, replay, config.concurrency, signal);
+        const n = split.validation.length;
+        log(
+          `iteration ${it}: validation ${solved}/${n} held-out training requests solved, ${forced.correct}/${forced.calls} calls`,
+        );
+        return {
+          requests: n,
+          solved,
+          accuracy: solved / n,
+          calls: forced.calls,
+          callsCorrect: forced.correct,
+          callAccuracy: forced.calls === 0 ? 0 : forced.correct / forced.calls,
+        };
       } finally {
         await model.close?.();
       }
-      const n = split.validation.length;
-      log(`iteration ${it}: validation ${solved}/${n} held-out training requests solved`);
-      return { requests: n, solved, accuracy: solved / n };
     });
     const withValidation = validation === null ? {} : { validation };
     if (it === config.iterations) {

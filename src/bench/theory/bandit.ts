@@ -85,12 +85,8 @@ export class RafaRecorder {
   /** (H0 − H at the last switch)/log 2: K ≤ 1 + this always holds for the entropy rule. */
   private readonly lastSwitchDropBits: Float64Array;
 
-  /** Cumulative regret per checkpoint and seed (RegretCurves keeps its own privately), for the bootstrap. */
-  private readonly perSeed: Float64Array[];
-
   constructor(ts: readonly number[], seeds: number) {
     this.ts = ts;
-    this.perSeed = ts.map(() => new Float64Array(seeds));
     this.regret = new RegretCurves(ts, seeds);
     this.switches = new RegretCurves(ts, seeds);
     this.dropBits = new RegretCurves(ts, seeds);
@@ -102,8 +98,6 @@ export class RafaRecorder {
   /** Record at checkpoint t (the caller walks the checkpoints in order). */
   record<M, F, P, S, A>(seed: number, t: number, cumRegret: number, agent: RafaTheory<M, F, P, S, A>): void {
     this.regret.record(seed, t, cumRegret);
-    const i = this.ts.indexOf(t);
-    if (i >= 0) (this.perSeed[i] as Float64Array)[seed] = cumRegret;
     this.switches.record(seed, t, agent.switches);
     this.dropBits.record(seed, t, (agent.initialEntropy - agent.entropy()) / Math.LN2);
   }
@@ -133,42 +127,12 @@ export class RafaRecorder {
     return this.dropBits.curve();
   }
 
-  /**
-   * 95% percentile interval of the tail slope when the seeds are resampled (B resamples). Heavy-tailed regret
-   * (a few seeds with linear regret) moves the slope far more than the fit residuals say.
-   */
-  bootstrapSlope(rng: Rng, resamples = 200): [number, number] {
-    const seeds = this.finalSwitches.length;
-    const slopes: number[] = [];
-    const pick = new Int32Array(seeds);
-    for (let b = 0; b < resamples; b++) {
-      for (let i = 0; i < seeds; i++) pick[i] = rng.int(seeds);
-      const means = this.perSeed.map((v) => {
-        let s = 0;
-        for (let i = 0; i < seeds; i++) s += v[pick[i] as number] as number;
-        return s / seeds;
-      });
-      const slope = tailSlope({ t: this.ts, mean: means }).slope;
-      if (Number.isFinite(slope)) slopes.push(slope);
-    }
-    slopes.sort((a, b) => a - b);
-    const q = (p: number) => slopes[Math.min(slopes.length - 1, Math.floor(p * slopes.length))] ?? Number.NaN;
-    return [q(0.025), q(0.975)];
-  }
-
-  /** `rng`: for the seed bootstrap of the slope. */
-  result(
-    spec: RafaArmSpec,
-    horizon: number,
-    rng: Rng,
-    info: Record<string, number | string> = {},
-  ): ArmResult {
+  result(spec: RafaArmSpec, horizon: number, info: Record<string, number | string> = {}): ArmResult {
     const curve = this.regret.curve();
-    const fit = tailSlope(curve);
+    const fit = this.regret.tailSlope();
     // The previous decade's slope: a slope that rises with t has not reached its asymptotic exponent.
     const tenth = curve.t.findLastIndex((t) => t <= horizon / 10);
     const previous = tailSlope({ t: curve.t.slice(0, tenth + 1), mean: curve.mean.slice(0, tenth + 1) });
-    const boot = this.bootstrapSlope(rng);
     const finals = this.regret.finals();
     const holds = this.boundHolds();
     // The theorem's shape R(T) ≲ √(T·E[H0 − H_T]): this ratio stays bounded when the bound's rate is right.
@@ -182,6 +146,7 @@ export class RafaRecorder {
       final_regret_se: standardError(finals),
       slope: fit.slope,
       slope_ci95: fit.ci95,
+      slope_interval: fit.interval,
       curve,
       switches: {
         mean: mean(this.finalSwitches),
@@ -193,8 +158,6 @@ export class RafaRecorder {
         switch_rule: SWITCH_NAMES[spec.switching],
         slope_from: fit.from,
         slope_to: fit.to,
-        slope_seed_bootstrap_lo: boot[0],
-        slope_seed_bootstrap_hi: boot[1],
         slope_previous_decade: previous.slope,
         regret_over_sqrt_t_info: ratioAt(curve.t.length - 1),
         regret_over_sqrt_t_info_at_tenth: tenth >= 0 ? ratioAt(tenth) : Number.NaN,
@@ -269,8 +232,7 @@ export function slopeCheck(arm: ArmResult, op: "<=" | ">=", bound: number, label
     pass,
     measured:
       `${arm.name}: slope ${fmt(arm.slope)} of log mean regret on log t over t ∈ [${arm.info?.slope_from}, ` +
-      `${arm.info?.slope_to}] (fit 95% CI ${fmt(arm.slope_ci95[0])}–${fmt(arm.slope_ci95[1])}; seed-bootstrap 95% ` +
-      `${fmt(Number(arm.info?.slope_seed_bootstrap_lo))}–${fmt(Number(arm.info?.slope_seed_bootstrap_hi))}; ` +
+      `${arm.info?.slope_to}] (seed-bootstrap 95% CI ${fmt(arm.slope_ci95[0])}–${fmt(arm.slope_ci95[1])}; ` +
       `previous decade ${fmt(Number(arm.info?.slope_previous_decade))}); final regret ` +
       `${fmt(arm.final_regret_mean, 2)} ± ${fmt(arm.final_regret_se, 2)}`,
   };
@@ -333,17 +295,20 @@ export function switchSweeps(name: string, recorder: RafaRecorder): Sweep[] {
 // The Beta–Bernoulli bandit experiment.
 
 export const banditParams = z.object({
-  /** Number of bandit arms. */
-  K: z.number().int().min(2).max(1000).default(10),
-  /** Steps per seed. */
-  horizon: z.number().int().min(10).max(10_000_000).default(10_000),
-  /** Beta(alpha, beta) prior of every arm mean; θ* is drawn from it (Bayesian regret). */
-  alpha: z.number().positive().default(1),
-  beta: z.number().positive().default(1),
-  /** Entropy drop (in bits) that triggers a switch: 1 bit = log 2, the theory's rule. */
-  bits: z.number().positive().default(1),
-  /** Log-spaced checkpoints per decade of t. */
-  perDecade: z.number().int().min(2).max(100).default(10),
+  K: z.number().int().min(2).max(1000).default(10).describe("Number of bandit arms."),
+  horizon: z.number().int().min(10).max(10_000_000).default(10_000).describe("Steps per seed."),
+  alpha: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Beta(alpha, beta) prior of every arm mean; θ* is drawn from it (Bayesian regret)."),
+  beta: z.number().positive().default(1).describe("The prior's β (see --alpha)."),
+  bits: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Entropy drop (in bits) that triggers a switch: 1 bit = log 2, the theory's rule."),
+  perDecade: z.number().int().min(2).max(100).default(10).describe("Log-spaced checkpoints per decade of t."),
 });
 export type BanditParams = z.infer<typeof banditParams>;
 
@@ -451,7 +416,7 @@ export const banditExperiment: TheoryExperiment<BanditParams> = {
       recorders.set(spec.name, recorder);
       const unpulled = (t: number) => firstBest.filter((f) => f > t).length;
       arms.push(
-        recorder.result(spec, p.horizon, root.stream(`bootstrap/${spec.name}`), {
+        recorder.result(spec, p.horizon, {
           best_arm_never_pulled_seeds: unpulled(p.horizon),
         }),
       );

@@ -57,6 +57,7 @@ export function banditAnchorResult(runs: readonly BanditRun[]): ExperimentResult
         final_regret_se: c.se.at(-1) ?? Number.NaN,
         slope: fit.slope,
         slope_ci95: fit.ci95,
+        slope_interval: fit.interval,
         curve,
         info: { bandits: anchor.bandits, N_p: largest.config.samples },
       });

@@ -31,22 +31,45 @@ import {
 import type { Check, ExperimentResult, TheoryExperiment } from "./types.ts";
 
 export const gridworldParams = z.object({
-  /** Sign accuracy. */
-  p: z.number().min(0).max(1).default(0.7),
-  /** Subgoals per episode. */
-  H: z.number().int().min(1).default(3),
-  /** The Actor's primitive-step budget per subgoal. */
-  actorHorizon: z.number().int().min(1).default(12),
-  horizon: z.number().int().min(10).default(10_000),
-  horizons: z.array(z.number().int().min(10)).min(2).default([1_000, 3_000, 10_000, 30_000]),
-  c: z.number().positive().default(1),
-  tunedScale: z.number().positive().default(1),
-  explore: z.enum(["probe", "uniform"]).default("probe"),
-  variantB: z.boolean().default(false),
-  beta: z.number().positive().default(2),
-  llmHorizon: z.number().int().min(1).default(20),
-  llmSeeds: z.number().int().min(1).default(5),
-  llmConcurrency: z.number().int().min(1).default(4),
+  p: z.number().min(0).max(1).default(0.7).describe("Sign accuracy."),
+  H: z.number().int().min(1).default(3).describe("Subgoals per episode."),
+  actorHorizon: z
+    .number()
+    .int()
+    .min(1)
+    .default(12)
+    .describe("The Actor's primitive-step budget per subgoal."),
+  horizon: z.number().int().min(10).default(10_000).describe("Episodes per seed for the within-run arms."),
+  horizons: z
+    .array(z.number().int().min(10))
+    .min(2)
+    .default([1_000, 3_000, 10_000, 30_000])
+    .describe("Separate horizons of the horizon-tuned ε*(T) arm."),
+  c: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Anytime schedules: ε_t = min(1, c·√(H/η)·t^(−1/2)) and the same constant with t^(−1/3)."),
+  tunedScale: z.number().positive().default(1).describe("ε*(T) = min(1, tunedScale·√(H·log(|Z|T)/(ηT)))."),
+  explore: z
+    .enum(["probe", "uniform"])
+    .default("probe")
+    .describe("π_exp: read the sign at every step, or uniform over the rooms."),
+  variantB: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Add Variant-B arms (Boltzmann experts, expert-likelihood factors for every subgoal in memory).",
+    ),
+  beta: z.number().positive().default(2).describe("Variant B: inverse temperature of the Boltzmann experts."),
+  llmHorizon: z
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe("LLM arms (only with --model): episodes per seed."),
+  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
+  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
 });
 export type GridworldParams = z.infer<typeof gridworldParams>;
 

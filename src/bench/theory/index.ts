@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { z } from "zod";
 import { UserError } from "../../core/errors.ts";
 import { writeJson } from "../files.ts";
 import { banditExperiment } from "./bandit.ts";
@@ -37,9 +38,68 @@ export function experiment(name: string): TheoryExperiment {
   return found;
 }
 
+interface ParamSchema {
+  type?: string;
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  enum?: readonly unknown[];
+  items?: ParamSchema;
+  minItems?: number;
+}
+
+/** An experiment's parameters as its zod schema declares them (JSON Schema of the input: type, default, range). */
+export function experimentParams(exp: TheoryExperiment): [string, ParamSchema][] {
+  const json = z.toJSONSchema(exp.params, { io: "input", unrepresentable: "any" }) as {
+    properties?: Record<string, ParamSchema>;
+  };
+  return Object.entries(json.properties ?? {});
+}
+
+/** "integer ≥ 2", "number in [0, 1]", "probe | uniform", "list of integer ≥ 10 (at least 2)". */
+function rangeText(s: ParamSchema): string {
+  if (s.enum) return s.enum.map(String).join(" | ");
+  if (s.type === "array" && s.items) {
+    const n = s.minItems === undefined || s.minItems <= 0 ? "" : ` (at least ${s.minItems})`;
+    return `list of ${rangeText(s.items)}${n}, comma-separated`;
+  }
+  const big = (x: number | undefined) => x === undefined || Math.abs(x) >= Number.MAX_SAFE_INTEGER;
+  const lo =
+    s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : big(s.minimum) ? "" : `≥ ${s.minimum}`;
+  const hi =
+    s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : big(s.maximum) ? "" : `≤ ${s.maximum}`;
+  const type = s.type ?? "value";
+  if (lo.startsWith("≥") && hi.startsWith("≤")) return `${type} in [${s.minimum}, ${s.maximum}]`;
+  return [type, lo, hi].filter((x) => x !== "").join(" ");
+}
+
+/** The `theory <name> --help` section: every parameter with its default, range and meaning. */
+export function experimentHelp(exp: TheoryExperiment): string {
+  const rows = experimentParams(exp).map(([key, s]) => {
+    const flag = `--${key}`;
+    const def =
+      s.default === undefined
+        ? "required"
+        : `default ${Array.isArray(s.default) ? s.default.join(",") : String(s.default)}`;
+    return `  ${flag.padEnd(22)} ${rangeText(s)}; ${def}${s.description ? `\n  ${"".padEnd(22)} ${s.description}` : ""}`;
+  });
+  return [`Parameters of ${exp.name} (${exp.title}):`, ...rows].join("\n");
+}
+
 /** Validate raw CLI parameters against an experiment's schema: one line per mistake. */
 export function parseParams(exp: TheoryExperiment, rawIn: Record<string, unknown>): Record<string, unknown> {
   const raw = withPluralAliases(exp, rawIn);
+  const known = new Set(experimentParams(exp).map(([key]) => key));
+  const unknown = Object.keys(raw).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new UserError(
+      `${exp.name}: unknown parameter --${unknown[0]} (it takes ${[...known].map((k) => `--${k}`).join(", ")}; see bayesact theory ${exp.name} --help)`,
+      { category: "bad_option" },
+    );
+  }
   let parsed = exp.params.safeParse(raw);
   // A single value where the schema wants a list (`--Ks 4`) means a one-element list.
   const wantsList = parsed.success

@@ -35,6 +35,7 @@ function arm(run: LearnedRun, d: DeploymentReport): ArmResult {
     final_regret_se: d.curve.se[last] ?? Number.NaN,
     slope: fit.slope,
     slope_ci95: fit.ci95,
+    slope_interval: fit.interval,
     curve: d.curve,
     info: {
       N_p: run.config.samples,

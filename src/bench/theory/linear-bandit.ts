@@ -25,20 +25,27 @@ import {
 import type { ArmResult, ExperimentResult, Sweep, TheoryExperiment } from "./types.ts";
 
 export const linearBanditParams = z.object({
-  /** Dimension d of θ. */
-  d: z.number().int().min(1).max(50).default(5),
-  /** Steps per seed. */
-  horizon: z.number().int().min(10).max(10_000_000).default(10_000),
-  /** Action set: the unit sphere, a fixed finite set per instance, or a fresh finite set every step. */
-  actions: z.enum(["sphere", "fixed", "per-step"]).default("sphere"),
-  /** Size of a finite action set. */
-  size: z.number().int().min(2).max(10_000).default(20),
-  /** Prior θ* ~ N(0, priorSd² I) and reward noise N(0, noiseSd²). */
-  priorSd: z.number().positive().default(1),
-  noiseSd: z.number().positive().default(1),
-  /** Entropy drop (bits) that triggers a switch: 1 bit ⇔ det Σ_t ≤ ¼ det Σ_{t_k}. */
-  bits: z.number().positive().default(1),
-  perDecade: z.number().int().min(2).max(100).default(10),
+  d: z.number().int().min(1).max(50).default(5).describe("Dimension d of θ."),
+  horizon: z.number().int().min(10).max(10_000_000).default(10_000).describe("Steps per seed."),
+  actions: z
+    .enum(["sphere", "fixed", "per-step"])
+    .default("sphere")
+    .describe(
+      "Action set: the unit sphere, a fixed finite set per instance, or a fresh finite set every step.",
+    ),
+  size: z.number().int().min(2).max(10_000).default(20).describe("Size of a finite action set."),
+  priorSd: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Prior θ* ~ N(0, priorSd² I) and reward noise N(0, noiseSd²)."),
+  noiseSd: z.number().positive().default(1).describe("Standard deviation of the Gaussian reward noise."),
+  bits: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Entropy drop (bits) that triggers a switch: 1 bit ⇔ det Σ_t ≤ ¼ det Σ_{t_k}."),
+  perDecade: z.number().int().min(2).max(100).default(10).describe("Log-spaced checkpoints per decade of t."),
 });
 export type LinearBanditParams = z.infer<typeof linearBanditParams>;
 
@@ -134,9 +141,7 @@ export const linearBanditExperiment: TheoryExperiment<LinearBanditParams> = {
         await breathe(ctx);
       }
       recorders.set(spec.name, recorder);
-      arms.push(
-        recorder.result(spec, p.horizon, root.stream(`bootstrap/${spec.name}`), { actions: p.actions }),
-      );
+      arms.push(recorder.result(spec, p.horizon, { actions: p.actions }));
       if (spec.switching === "entropy") sweeps.push(...switchSweeps(spec.name, recorder));
     }
     return {

@@ -48,21 +48,39 @@ import type { ArmResult, Check, ExperimentResult, Sweep, TheoryExperiment } from
 import { HookedPlanner } from "./world-model.ts";
 
 export const multiAgentParams = z.object({
-  /** Numbers of Actors N_A (|Z| = N_A!, |G| = (N_A + 2)^{N_A}). */
-  actors: z.array(z.number().int().min(2).max(4)).min(1).default([2, 3]),
-  /** Inspection accuracy. */
-  p: z.number().min(0).max(1).default(0.7),
-  /** Episodes per seed. */
-  horizon: z.number().int().min(10).default(10_000),
-  /** Both ε arms: ε_t = min(1, c·√(1/η)·t^(−1/2)), η of one inspection. */
-  c: z.number().positive().default(1),
-  /** z counts as identified once P(z* | H_t) reaches this. */
-  identifyThreshold: z.number().gt(0).lt(1).default(0.99),
-  /** LLM arms (only with a model): N_A, episodes per seed, seeds, seeds run concurrently. */
-  llmActors: z.number().int().min(2).max(3).default(2),
-  llmHorizon: z.number().int().min(1).default(20),
-  llmSeeds: z.number().int().min(1).default(5),
-  llmConcurrency: z.number().int().min(1).default(4),
+  actors: z
+    .array(z.number().int().min(2).max(4))
+    .min(1)
+    .default([2, 3])
+    .describe("Numbers of Actors N_A (|Z| = N_A!, |G| = (N_A + 2)^{N_A})."),
+  p: z.number().min(0).max(1).default(0.7).describe("Inspection accuracy."),
+  horizon: z.number().int().min(10).default(10_000).describe("Episodes per seed."),
+  c: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Both ε arms: ε_t = min(1, c·√(1/η)·t^(−1/2)), η of one inspection."),
+  identifyThreshold: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.99)
+    .describe("z counts as identified once P(z* | H_t) reaches this."),
+  llmActors: z
+    .number()
+    .int()
+    .min(2)
+    .max(3)
+    .default(2)
+    .describe("LLM arms (only with a model): N_A, episodes per seed, seeds, seeds run concurrently."),
+  llmHorizon: z
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe("LLM arms (only with --model): episodes per seed."),
+  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
+  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
 });
 export type MultiAgentParams = z.infer<typeof multiAgentParams>;
 
@@ -433,12 +451,12 @@ export const multiAgentExperiment: TheoryExperiment<MultiAgentParams> = {
       });
       const structured = need(runs, `${ARM_MA.epsStructured}${sfx}`);
       const uniform = need(runs, `${ARM_MA.epsUniform}${sfx}`);
-      const sFit = tailSlope(structured.regret.curve());
-      const uFit = tailSlope(uniform.regret.curve());
+      const sFit = structured.regret.tailSlope();
+      const uFit = uniform.regret.tailSlope();
       checks.push({
         claim: `${ARM_MA.epsStructured}${sfx}: sublinear — tail slope ≤ 0.6`,
         pass: sFit.slope <= 0.6,
-        measured: `slope ${fmt(sFit.slope)} (95% CI ${fmt(sFit.ci95[0])}..${fmt(sFit.ci95[1])}), Reg(T) ${fmt(mean(structured.regret.finals()))} ± ${fmt(standardError(structured.regret.finals()))}; uniform joint exploration: slope ${fmt(uFit.slope)}, Reg(T) ${fmt(mean(uniform.regret.finals()))} ± ${fmt(standardError(uniform.regret.finals()))}`,
+        measured: `slope ${fmt(sFit.slope)} (95% seed-bootstrap CI ${fmt(sFit.ci95[0])}..${fmt(sFit.ci95[1])}), Reg(T) ${fmt(mean(structured.regret.finals()))} ± ${fmt(standardError(structured.regret.finals()))}; uniform joint exploration: slope ${fmt(uFit.slope)}, Reg(T) ${fmt(mean(uniform.regret.finals()))} ± ${fmt(standardError(uniform.regret.finals()))}`,
       });
       for (const n of [ARM_MA.epsUniform, ARM_MA.epsStructured]) {
         const s = stat(n);

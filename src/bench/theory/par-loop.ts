@@ -34,7 +34,13 @@ import type { Rng } from "../../core/rng.ts";
 import { drawLatent, EpisodeTrace, type ParEnv, ParWorld } from "../../envs/theory/par.ts";
 import type { PlannerMemory, PlannerStyle } from "../../envs/theory/prompts.ts";
 import type { LanguageModel } from "../../llm/types.ts";
-import { checkpoints, horizonSlope, RegretCurves, type SlopeFit, tailSlope } from "../../theory/regret.ts";
+import {
+  checkpoints,
+  horizonSlopeBootstrap,
+  RegretCurves,
+  type SlopeFit,
+  tailSlope,
+} from "../../theory/regret.ts";
 import { type EpsilonSchedule, epsilonAt, tunedEpsilon } from "../../theory/schedules.ts";
 import { mean, standardError } from "../../theory/stats.ts";
 import type { ArmResult, Check, ExperimentContext, ExperimentResult, Series, Sweep } from "./types.ts";
@@ -340,7 +346,7 @@ export function armResult(
   options: { name?: string; slope?: SlopeFit; info?: Record<string, number | string> } = {},
 ): ArmResult {
   const curve = run.regret.curve();
-  const slope = options.slope ?? tailSlope(curve);
+  const slope = options.slope ?? run.regret.tailSlope();
   const finals = run.regret.finals();
   const info: Record<string, number | string> = { ...run.info, ...(options.info ?? {}) };
   if (run.stats) {
@@ -357,6 +363,7 @@ export function armResult(
     final_regret_se: standardError(finals),
     slope: slope.slope,
     slope_ci95: slope.ci95,
+    slope_interval: slope.interval,
     curve,
     ...(run.posterior ? { posterior_true: run.posterior.curve() } : {}),
     probe_rate: run.probeRate.curve(),
@@ -375,7 +382,10 @@ export function horizonArmResult(
   if (last === undefined) throw new RangeError("horizonArmResult: no runs");
   const horizons = runs.map((r) => r.horizon);
   const finals = runs.map((r) => mean(r.regret.finals()));
-  const fit = horizonSlope(horizons, finals);
+  const fit = horizonSlopeBootstrap(
+    horizons,
+    runs.map((r) => r.regret.finals()),
+  );
   const info: Record<string, number | string> = {
     schedule: "constant ε*(T), one run per horizon",
     horizons: horizons.join(","),
@@ -643,7 +653,7 @@ export function slopeCheck(label: string, fit: SlopeFit, lo: number, hi: number,
   return {
     claim: `${label}: ${what} in [${lo}, ${hi}]`,
     pass: fit.slope >= lo && fit.slope <= hi,
-    measured: `slope ${fmt(fit.slope)} (95% CI ${fmt(fit.ci95[0])}..${fmt(fit.ci95[1])}) over t ∈ [${fmt(fit.from)}, ${fmt(fit.to)}]`,
+    measured: `slope ${fmt(fit.slope)} (95% ${fit.interval === "seed-bootstrap" ? "seed-bootstrap" : "fit"} CI ${fmt(fit.ci95[0])}..${fmt(fit.ci95[1])}) over t ∈ [${fmt(fit.from)}, ${fmt(fit.to)}]`,
   };
 }
 
@@ -775,11 +785,14 @@ export function suiteReport(
   for (const name of names) arms.push(armResult(need(runs, `${name}${sfx}`), { info }));
 
   const tuned = o.horizons.map((h) => need(runs, `${ARM.epsTuned}${sfx} T=${h}`));
-  const finals = tuned.map((r) => mean(r.regret.finals()));
-  const tunedFit = horizonSlope(o.horizons, finals);
-  const logCorrected = horizonSlope(
+  const tunedFinals = tuned.map((r) => r.regret.finals());
+  const tunedFit = horizonSlopeBootstrap(o.horizons, tunedFinals);
+  const logCorrected = horizonSlopeBootstrap(
     o.horizons,
-    finals.map((f, i) => f / Math.sqrt(Math.log(env.latentCount * (o.horizons[i] as number)))),
+    tunedFinals.map((f, i) => {
+      const scale = Math.sqrt(Math.log(env.latentCount * (o.horizons[i] as number)));
+      return f.map((x) => x / scale);
+    }),
   );
   const tunedResult = horizonArmResult(
     `${ARM.epsTuned}${sfx}`,
@@ -805,14 +818,14 @@ export function suiteReport(
     ),
     slopeCheck(
       `${ARM.epsHalf}${label}`,
-      tailSlope(half.regret.curve()),
+      half.regret.tailSlope(),
       0.4,
       0.6,
       "within-run slope over the last decade",
     ),
     slopeCheck(
       `${ARM.epsThird}${label}`,
-      tailSlope(need(runs, `${ARM.epsThird}${sfx}`).regret.curve()),
+      need(runs, `${ARM.epsThird}${sfx}`).regret.tailSlope(),
       0.6,
       0.75,
       "within-run slope over the last decade",

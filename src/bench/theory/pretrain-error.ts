@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { Rng } from "../../core/rng.ts";
 import { createProbeTrap, explorationEta, probeTrapEta } from "../../envs/theory/probe-trap.ts";
-import { tailSlope } from "../../theory/regret.ts";
 import { mean, standardError } from "../../theory/stats.ts";
 import {
   ARM,
@@ -28,21 +27,34 @@ import {
 import type { ArmResult, Check, ExperimentResult, Sweep, TheoryExperiment } from "./types.ts";
 
 export const pretrainErrorParams = z.object({
-  K: z.number().int().min(2).default(4),
-  p: z.number().min(0).max(1).default(0.7),
-  /** Pretraining errors δ. */
-  deltas: z.array(z.number().min(0).max(1)).min(1).default([0, 0.03, 0.1]),
-  horizon: z.number().int().min(10).default(10_000),
-  /** ε_t = min(1, c·√(H/η)·t^(−1/2)). */
-  c: z.number().positive().default(1),
-  explore: z.enum(["probe", "uniform"]).default("probe"),
-  /** The tail compared with the prediction: the last `tail` share of episodes. */
-  tail: z.number().gt(0).max(1).default(0.2),
-  /** Relative tolerance of the floor check (the issue's 15%). */
-  tolerance: z.number().positive().default(0.15),
-  llmHorizon: z.number().int().min(1).default(30),
-  llmSeeds: z.number().int().min(1).default(5),
-  llmConcurrency: z.number().int().min(1).default(4),
+  K: z.number().int().min(2).default(4).describe("Doors (|Z|)."),
+  p: z.number().min(0).max(1).default(0.7).describe("Probe accuracy."),
+  deltas: z.array(z.number().min(0).max(1)).min(1).default([0, 0.03, 0.1]).describe("Pretraining errors δ."),
+  horizon: z.number().int().min(10).default(10_000).describe("Episodes per seed."),
+  c: z.number().positive().default(1).describe("ε_t = min(1, c·√(H/η)·t^(−1/2))."),
+  explore: z
+    .enum(["probe", "uniform"])
+    .default("probe")
+    .describe("π_exp: always consult the probe, or uniform over G."),
+  tail: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.2)
+    .describe("The tail compared with the prediction: the last `tail` share of episodes."),
+  tolerance: z
+    .number()
+    .positive()
+    .default(0.15)
+    .describe("Relative tolerance of the floor check (the issue's 15%)."),
+  llmHorizon: z
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe("LLM arms (only with --model): episodes per seed."),
+  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
+  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
 });
 export type PretrainErrorParams = z.infer<typeof pretrainErrorParams>;
 
@@ -128,12 +140,12 @@ export const pretrainErrorExperiment: TheoryExperiment<PretrainErrorParams> = {
           measured: `tail ${fmt(tm)} ± ${fmt(tse)} vs predicted ${fmt(predicted)}: |diff| = ${fmt(Math.abs(tm - predicted) / tse, 3)} s.e. (${tailWhere})`,
         },
       );
-      const fit = tailSlope(run.regret.curve());
+      const fit = run.regret.tailSlope();
       if (delta === 0) {
         checks.push({
           claim: "δ = 0: ε-greedy BAIL stays sublinear (tail slope ≤ 0.6)",
           pass: fit.slope <= 0.6,
-          measured: `tail slope ${fmt(fit.slope)} (95% CI ${fmt(fit.ci95[0])}..${fmt(fit.ci95[1])}), Reg(T) = ${fmt(result.final_regret_mean)} ± ${fmt(result.final_regret_se)}`,
+          measured: `tail slope ${fmt(fit.slope)} (95% seed-bootstrap CI ${fmt(fit.ci95[0])}..${fmt(fit.ci95[1])}), Reg(T) = ${fmt(result.final_regret_mean)} ± ${fmt(result.final_regret_se)}`,
         });
       }
       tailPoints.push({ x: delta, mean: tm, se: tse });

@@ -31,34 +31,44 @@ import {
 import type { ArmResult, Check, ExperimentResult, Sweep, TheoryExperiment } from "./types.ts";
 
 export const probeTrapParams = z.object({
-  /** Numbers of doors (|Z|). */
-  Ks: z.array(z.number().int().min(2)).min(1).default([2, 4, 8]),
-  /** Probe accuracy. */
-  p: z.number().min(0).max(1).default(0.7),
-  /** Episodes per seed for the within-run arms. */
-  horizon: z.number().int().min(10).default(10_000),
-  /** Separate horizons of the horizon-tuned ε*(T) arm. */
-  horizons: z.array(z.number().int().min(10)).min(2).default([1_000, 3_000, 10_000, 30_000]),
-  /** Anytime schedules: ε_t = min(1, c·√(H/η)·t^(−1/2)) and the same constant with t^(−1/3). */
-  c: z.number().positive().default(1),
-  /** ε*(T) = min(1, tunedScale·√(H·log(|Z|T)/(ηT))). */
-  tunedScale: z.number().positive().default(1),
-  /** π_exp: always consult the probe, or uniform over G. */
-  explore: z.enum(["probe", "uniform"]).default("probe"),
-  /** The constant-ε sweep (the U-shape) runs at this K … */
-  sweepK: z.number().int().min(2).default(4),
-  /** … over these ε. */
-  sweepEpsilons: z.array(z.number().min(0).max(1)).default([0, 0.001, 0.00316, 0.01, 0.0316, 0.1, 0.316, 1]),
-  /** Also run K = 2, p = 0.5 (η = 0), where every arm must stay linear. */
-  negativeControl: z.boolean().default(true),
-  /** Add Variant-B arms (Boltzmann experts, expert-likelihood factors for every subgoal in memory). */
-  variantB: z.boolean().default(false),
-  beta: z.number().positive().default(2),
-  /** LLM arms (only with a model): K, episodes per seed, seeds, seeds run concurrently. */
-  llmK: z.number().int().min(2).default(4),
-  llmHorizon: z.number().int().min(1).default(30),
-  llmSeeds: z.number().int().min(1).default(5),
-  llmConcurrency: z.number().int().min(1).default(4),
+  Ks: z.array(z.number().int().min(2)).min(1).default([2, 4, 8]).describe("Numbers of doors (|Z|)."),
+  p: z.number().min(0).max(1).default(0.7).describe("Probe accuracy."),
+  horizon: z.number().int().min(10).default(10_000).describe("Episodes per seed for the within-run arms."),
+  horizons: z
+    .array(z.number().int().min(10))
+    .min(2)
+    .default([1_000, 3_000, 10_000, 30_000])
+    .describe("Separate horizons of the horizon-tuned ε*(T) arm."),
+  c: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Anytime schedules: ε_t = min(1, c·√(H/η)·t^(−1/2)) and the same constant with t^(−1/3)."),
+  tunedScale: z.number().positive().default(1).describe("ε*(T) = min(1, tunedScale·√(H·log(|Z|T)/(ηT)))."),
+  explore: z
+    .enum(["probe", "uniform"])
+    .default("probe")
+    .describe("π_exp: always consult the probe, or uniform over G."),
+  sweepK: z.number().int().min(2).default(4).describe("The constant-ε sweep (the U-shape) runs at this K …"),
+  sweepEpsilons: z
+    .array(z.number().min(0).max(1))
+    .default([0, 0.001, 0.00316, 0.01, 0.0316, 0.1, 0.316, 1])
+    .describe("… over these ε."),
+  negativeControl: z
+    .boolean()
+    .default(true)
+    .describe("Also run K = 2, p = 0.5 (η = 0), where every arm must stay linear."),
+  variantB: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Add Variant-B arms (Boltzmann experts, expert-likelihood factors for every subgoal in memory).",
+    ),
+  beta: z.number().positive().default(2).describe("Variant B: inverse temperature of the Boltzmann experts."),
+  llmK: z.number().int().min(2).default(4).describe("LLM arms (only with --model): doors K."),
+  llmHorizon: z.number().int().min(1).default(30).describe("LLM arms: episodes per seed."),
+  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
+  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
 });
 export type ProbeTrapParams = z.infer<typeof probeTrapParams>;
 

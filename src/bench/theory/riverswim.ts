@@ -46,25 +46,44 @@ import {
 import type { ArmResult, Check, ExperimentResult, Sweep, TheoryExperiment } from "./types.ts";
 
 export const riverswimParams = z.object({
-  /** Cells in the river. */
-  states: z.number().int().min(2).max(50).default(6),
-  /** Steps per episode. */
-  steps: z.number().int().min(1).max(1000).default(20),
-  /** Episodes per seed (the regret curve's t). */
-  horizon: z.number().int().min(10).max(1_000_000).default(500),
-  /** Reward for swimming left in cell 0, and for swimming right in the last cell. */
-  leftReward: z.number().min(0).default(0.05),
-  rightReward: z.number().positive().default(1),
-  /**
-   * Dirichlet prior of each cell's right-swim outcomes: `standard` = concentration × the classical river's
-   * probabilities (its mean is the classical river); `uniform` = concentration × (1, …, 1).
-   */
-  prior: z.enum(["standard", "uniform"]).default("uniform"),
-  concentration: z.number().positive().default(1),
-  /** `prior`: θ* drawn from the prior for every seed (Bayesian regret); `standard`: the classical river. */
-  instance: z.enum(["prior", "standard"]).default("prior"),
-  bits: z.number().positive().default(1),
-  perDecade: z.number().int().min(2).max(100).default(10),
+  states: z.number().int().min(2).max(50).default(6).describe("Cells in the river."),
+  steps: z.number().int().min(1).max(1000).default(20).describe("Steps per episode."),
+  horizon: z
+    .number()
+    .int()
+    .min(10)
+    .max(1_000_000)
+    .default(500)
+    .describe("Episodes per seed (the regret curve's t)."),
+  leftReward: z
+    .number()
+    .min(0)
+    .default(0.05)
+    .describe("Reward for swimming left in cell 0, and for swimming right in the last cell."),
+  rightReward: z.number().positive().default(1).describe("Reward of the right end (see --leftReward)."),
+  prior: z
+    .enum(["standard", "uniform"])
+    .default("uniform")
+    .describe(
+      "Dirichlet prior of each cell's right-swim outcomes: `standard` = concentration × the classical river's probabilities (its mean is the classical river); `uniform` = concentration × (1, …, 1).",
+    ),
+  concentration: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Dirichlet concentration of the transition prior."),
+  instance: z
+    .enum(["prior", "standard"])
+    .default("prior")
+    .describe(
+      "`prior`: θ* drawn from the prior for every seed (Bayesian regret); `standard`: the classical river.",
+    ),
+  bits: z
+    .number()
+    .positive()
+    .default(1)
+    .describe("Entropy drop (in bits) that triggers a switch: 1 bit = log 2, the theory's rule."),
+  perDecade: z.number().int().min(2).max(100).default(10).describe("Log-spaced checkpoints per decade of t."),
 });
 export type RiverswimParams = z.infer<typeof riverswimParams>;
 
@@ -228,7 +247,7 @@ export const riverswimExperiment: TheoryExperiment<RiverswimParams> = {
         await breathe(ctx);
       }
       arms.push(
-        recorder.result(spec, p.horizon, root.stream(`bootstrap/${spec.name}`), {
+        recorder.result(spec, p.horizon, {
           t_unit: "episodes",
           right_swims_last_episode: rightSwims / ctx.seeds,
           right_optimal_seeds: rightOptimal,

@@ -24,6 +24,8 @@ export interface ArmResult {
   /** Growth exponent of cumulative regret (see `theory/regret.ts`); for horizon-tuned arms, across horizons. */
   slope: number;
   slope_ci95: [number, number];
+  /** How `slope_ci95` was obtained: resampling seeds, or (where only mean curves exist) the fit's residuals. */
+  slope_interval?: "seed-bootstrap" | "fit-residuals";
   /** Cumulative regret over t. */
   curve: Series;
   /** Optional extra series and numbers the report plots when present. */

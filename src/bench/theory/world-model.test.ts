@@ -147,6 +147,24 @@ describe("world-model experiment: LLM arms", () => {
     });
   const params = worldModelParams.parse({ horizon: 20, llmHorizon: 6, llmSeeds: 2, deltas: [0.1] });
 
+  it("p = 1: the best outcome (no regret where none is predicted) passes every check; they were NaN failures", async () => {
+    const result = await worldModelExperiment.run(worldModelParams.parse({ p: 1, horizon: 400 }), {
+      seeds: 20,
+      baseSeed: 1,
+    });
+    const failing = result.checks.filter((c) => !c.pass).map((c) => c.claim);
+    expect(failing).toEqual([]);
+    expect(arm(result, "bawm-ba H=2").final_regret_mean).toBe(0);
+    // With a floor above 0 the check asks for linear regret again (p = 0.7: floor 0.3, slope ≥ 0.95).
+    const noisy = await worldModelExperiment.run(worldModelParams.parse({ p: 0.7, horizon: 400 }), {
+      seeds: 20,
+      baseSeed: 1,
+    });
+    const floor = check(noisy, "bawm-ba (imitation ties) H=2");
+    expect(floor.claim).toContain("1 − p = 0.3");
+    expect(floor.claim).toContain("slope ≥ 0.95");
+  });
+
   it("records a run and replays it to identical results without the model", async () => {
     const cassette = join(dir, "world-model.jsonl");
     const model = seededModel();

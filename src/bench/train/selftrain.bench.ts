@@ -7,7 +7,11 @@
  * the exact twin at the last rollout stage. Then the expert-imitation control (spec §1.3): the embedded trainer,
  * with its defaults, on every gold lv3 trajectory, evaluated by `bayesact eval apibank` at levels 1 and 2.
  *
- *   npm run bench:train [-- --seeds 8 --arms exact,prefilter,none --samples 8 --iterations 3 --validation 0 --out DIR]
+ *   npm run bench:train [-- --seeds 8 --arms exact,prefilter,none --samples 8 --iterations 3 --validation 0
+ *                          --trainer embedded[:lr=…,epochs=…,l2=…,average=on|off] --no-control --out DIR]
+ *
+ * `--validation N` with `--trainer` and `--samples` is the sweep of docs/self-training.md: choices read off the
+ * held-out training requests; `--no-control` skips the expert-imitation control, which does not depend on them.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,7 +30,7 @@ import { bootstrapMeanCi, mean } from "../../theory/stats.ts";
 import { exportRecords, toJsonl } from "../../train/export.ts";
 import { goldTrajectory } from "../../train/gold.ts";
 import { loadInstructions } from "../../train/instructions.ts";
-import { embeddedTrainer } from "../../train/trainers/embedded.ts";
+import { createTrainer } from "../../train/trainers/index.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,6 +39,8 @@ const { values: flags } = parseArgs({
     samples: { type: "string", default: "8" },
     iterations: { type: "string", default: "3" },
     validation: { type: "string", default: "0" },
+    trainer: { type: "string", default: "embedded" },
+    "no-control": { type: "boolean", default: false },
     data: { type: "string", default: "../shared/data" },
     out: { type: "string" },
   },
@@ -47,6 +53,9 @@ const parsed = z
     iterations: Count,
     validation: z.coerce.number().int().min(0).max(300),
     arms: z.string().regex(/^[^,]+(,[^,]+)*$/),
+    trainer: z
+      .string()
+      .regex(/^embedded(:.*)?$/, "the bench trains the embedded learner: embedded[:options]"),
   })
   .safeParse(flags);
 if (!parsed.success) {
@@ -54,6 +63,13 @@ if (!parsed.success) {
   process.exit(2);
 }
 const OPTIONS = parsed.data;
+let TRAINER: ReturnType<typeof createTrainer>;
+try {
+  TRAINER = createTrainer(OPTIONS.trainer);
+} catch (e) {
+  console.error(`bench:train: ${(e as Error).message}`);
+  process.exit(2);
+}
 const SEEDS = Array.from({ length: OPTIONS.seeds }, (_, i) => i);
 const ARMS = OPTIONS.arms.split(",");
 const OUT = resolve(flags.out ?? mkdtempSync(join(tmpdir(), "bayesact-bench-train-")));
@@ -66,7 +82,9 @@ const Summary = z.object({
   iterations: z.array(
     z.object({
       evaluation: z.record(z.string(), z.object({ points: z.number(), call_correct: z.number() })),
-      validation: z.object({ requests: z.number(), solved: z.number() }).optional(),
+      validation: z
+        .object({ requests: z.number(), solved: z.number(), calls: z.number(), callsCorrect: z.number() })
+        .optional(),
       critic: z.object({ agreement: Agreement, truthAccepted: z.number() }).nullable().optional(),
       dataset: z.object({ trajectories: z.number() }).nullable().optional(),
     }),
@@ -99,7 +117,7 @@ async function run(arm: string, seed: number): Promise<Summary> {
       "--model",
       "embedded:base",
       "--trainer",
-      "embedded",
+      TRAINER.spec,
       "--critic",
       arm,
       "--seed",
@@ -133,7 +151,7 @@ async function expertImitation(): Promise<{ turns: number; correct: Record<strin
     writeFileSync(file, toJsonl(exportRecords(format, set, gold)));
     return file;
   };
-  const outcome = await embeddedTrainer().train({
+  const outcome = await TRAINER.train({
     iteration: 0,
     baseModel: "embedded:base",
     dataset: {
@@ -180,6 +198,8 @@ await Promise.all(
   }),
 );
 
+const pct = (x: number, n: number) => ((100 * x) / n).toFixed(1);
+
 /** Per iteration, the mean over seeds of one number per iteration. */
 const meanPerIteration = (rows: readonly (readonly number[])[]) =>
   Array.from(
@@ -191,7 +211,9 @@ const correct = (s: Summary, level: string) =>
   s.iterations.map((i) => i.evaluation[level]?.call_correct ?? 0);
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? "–" : x.toFixed(3));
 console.log(`self-training loop, embedded learner: ${SEEDS.length} seeds × arms ${ARMS.join(", ")}`);
-console.log(`K = ${OPTIONS.samples} samples per request, ${OPTIONS.iterations} iterations; runs in ${OUT}`);
+console.log(
+  `K = ${OPTIONS.samples} samples per request, ${OPTIONS.iterations} iterations, trainer ${TRAINER.spec}; runs in ${OUT}`,
+);
 for (const level of ["1", "2"]) {
   const points = results.values().next().value?.iterations[0]?.evaluation[level]?.points ?? 0;
   console.log(`\nlevel ${level}: correct calls of ${points} per iteration (it0 = the base model π₀)`);
@@ -215,20 +237,43 @@ for (const arm of ARMS) {
   const means = meanPerIteration(rows);
   console.log(`  ${arm.padEnd(10)} ${means.map((m) => m.toFixed(1)).join(" → ")}`);
 }
+/** Every number of the tables below, per arm and seed, for sweeps that compare runs: OUT/bench.json. */
+interface ArmRecord {
+  /** Validation calls correct, and validation requests solved, per seed per iteration. */
+  validation: number[][];
+  solved: number[][];
+  test: Record<string, { first: number[]; last: number[] }>;
+}
+const record = new Map<string, ArmRecord>(ARMS.map((arm) => [arm, { validation: [], solved: [], test: {} }]));
+const armRecord = (arm: string) => record.get(arm) as ArmRecord;
 if (OPTIONS.validation > 0) {
+  const calls = results.values().next().value?.iterations[0]?.validation?.calls ?? 0;
   console.log(
-    `\nvalidation: held-out training requests solved (of ${OPTIONS.validation}), mean per iteration`,
+    `\nvalidation (${OPTIONS.validation} held-out training requests, ${calls} gold calls): mean per iteration, last with a 95 % seed-bootstrap interval`,
   );
-  for (const arm of ARMS) {
-    const rows = SEEDS.map((seed) =>
-      (results.get(`${arm}:${seed}`) as Summary).iterations.map((i) => i.validation?.solved ?? 0),
-    );
-    console.log(
-      `  ${arm.padEnd(10)} ${meanPerIteration(rows)
-        .map((m) => m.toFixed(1))
-        .join(" → ")}`,
-    );
-  }
+  const show = (
+    what: "validation" | "solved",
+    of: number,
+    pick: (v: { solved: number; callsCorrect: number }) => number,
+  ) => {
+    for (const arm of ARMS) {
+      const rows = SEEDS.map((seed) =>
+        (results.get(`${arm}:${seed}`) as Summary).iterations.map((i) =>
+          i.validation === undefined ? 0 : pick(i.validation),
+        ),
+      );
+      const last = rows.map((r) => r.at(-1) ?? 0);
+      const [lo, hi] = bootstrapMeanCi(last, new Rng(20261207));
+      console.log(
+        `  ${what === "validation" ? "calls  " : "solved "} ${arm.padEnd(10)} ${meanPerIteration(rows)
+          .map((m) => m.toFixed(1))
+          .join(" → ")}   it${OPTIONS.iterations} ${pct(mean(last), of)}% [${pct(lo, of)}, ${pct(hi, of)}]`,
+      );
+      armRecord(arm)[what] = rows;
+    }
+  };
+  show("validation", calls, (v) => v.callsCorrect);
+  show("solved", OPTIONS.validation, (v) => v.solved);
 }
 console.log(
   "\ncritic against the exact twin at the last rollout stage (mean over seeds): precision / recall",
@@ -288,7 +333,6 @@ async function rescore(
   return summary.call_correct;
 }
 const bootRng = new Rng(20261207);
-const pct = (x: number, n: number) => ((100 * x) / n).toFixed(1);
 console.log("\ntest call accuracy under both scorings, mean over seeds with a 95 % seed-bootstrap interval");
 for (const level of [1, 2] as const) {
   const n = scored[level].points.length;
@@ -300,6 +344,7 @@ for (const level of [1, 2] as const) {
         first.push(await rescore(arm, seed, level, 0, scoring));
         last.push(await rescore(arm, seed, level, OPTIONS.iterations, scoring));
       }
+      armRecord(arm).test[`level ${level} ${scoring}`] = { first, last };
       const gain = last.map((x, i) => x - (first[i] ?? 0));
       const [lo, hi] = bootstrapMeanCi(last, bootRng);
       const [glo, ghi] = bootstrapMeanCi(gain, bootRng);
@@ -310,8 +355,14 @@ for (const level of [1, 2] as const) {
   }
 }
 
-const control = await expertImitation();
-console.log(
-  `\nexpert imitation (SFT of π₀ on all ${control.turns} gold lv3 agent turns), official / corrected: level 1 ${control.correct["1 official"]} / ${control.correct["1 corrected"]}, level 2 ${control.correct["2 official"]} / ${control.correct["2 corrected"]}`,
+writeFileSync(
+  join(OUT, "bench.json"),
+  `${JSON.stringify({ trainer: TRAINER.spec, options: OPTIONS, seeds: SEEDS.length, arms: Object.fromEntries(record) }, null, 1)}\n`,
 );
+if (!flags["no-control"]) {
+  const control = await expertImitation();
+  console.log(
+    `\nexpert imitation (SFT of π₀ on all ${control.turns} gold lv3 agent turns), official / corrected: level 1 ${control.correct["1 official"]} / ${control.correct["1 corrected"]}, level 2 ${control.correct["2 official"]} / ${control.correct["2 corrected"]}`,
+  );
+}
 console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(0)} s on ${WORKERS} workers`);

@@ -170,6 +170,18 @@ describe("the learner", () => {
     expect(exact(result.weights)).toBeGreaterThan(exact(base));
   });
 
+  it("average: on returns the mean of the epochs' weights, off the last epoch's", () => {
+    const { examples } = datasetExamples(records.slice(0, 20));
+    const base = new Map(Object.entries(BASE_WEIGHTS));
+    const on = sft(base, examples, { epochs: 3, seed: 1 });
+    const off = sft(base, examples, { epochs: 3, seed: 1, average: false });
+    // The same path (same seed), read at two places: the losses per epoch agree, the returned weights do not.
+    expect(off.loss).toEqual(on.loss);
+    expect(off.averagedLoss).toBeCloseTo(off.loss.at(-1) ?? Number.NaN, 12);
+    const moved = [...off.weights].filter(([f, w]) => Math.abs(w - (on.weights.get(f) ?? 0)) > 1e-9);
+    expect(moved.length).toBeGreaterThan(0);
+  });
+
   it("a decision whose target no option offers is counted unreachable, not trained on", () => {
     const stats = { turns: 0, decisions: 0, unreachable: 0, unknownApi: 0 };
     const messages = [

@@ -253,15 +253,17 @@ export interface FitOptions {
   /** L2 pull towards the starting weights. */
   readonly l2?: number;
   readonly seed?: number;
+  /** Return the average of the weights after each epoch (default) rather than the last epoch's weights. */
+  readonly average?: boolean;
   readonly signal?: AbortSignal;
 }
 
 export interface FitResult {
-  /** The average of the weights after each epoch (Polyak–Ruppert averaging). */
+  /** The average of the weights after each epoch (Polyak–Ruppert averaging), or the last epoch's weights. */
   readonly weights: Map<string, number>;
   /** Mean negative log-likelihood per decision of the running weights, before the first epoch and after each. */
   readonly loss: readonly number[];
-  /** Mean negative log-likelihood per decision of the returned (averaged) weights. */
+  /** Mean negative log-likelihood per decision of the returned weights. */
   readonly averagedLoss: number;
 }
 
@@ -296,7 +298,7 @@ export function sft(
   examples: readonly Example[],
   options: FitOptions = {},
 ): FitResult {
-  const { epochs = 8, learningRate = 0.3, l2 = 0.01, seed = 0 } = options;
+  const { epochs = 8, learningRate = 0.3, l2 = 0.01, seed = 0, average: averaged = true } = options;
   const weights = new Map(start);
   const squares = new Map<string, number>();
   const average = new Map<string, number>();
@@ -320,5 +322,6 @@ export function sft(
     for (const [f, v] of weights) average.set(f, (average.get(f) ?? 0) + v / epochs);
   }
   if (epochs === 0) return { weights, loss, averagedLoss: loss[0] ?? 0 };
+  if (!averaged) return { weights, loss, averagedLoss: loss.at(-1) ?? 0 };
   return { weights: average, loss, averagedLoss: meanLoss(average) };
 }

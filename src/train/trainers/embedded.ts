@@ -20,7 +20,57 @@ export interface EmbeddedTrainerOptions {
   readonly epochs?: number;
   readonly learningRate?: number;
   readonly l2?: number;
+  /** Polyak–Ruppert averaging over epochs (default on). */
+  readonly average?: boolean;
   readonly seed?: number;
+}
+
+/** The loop's defaults: chosen while developing, on the splits docs/self-training.md names. */
+export const EMBEDDED_TRAINER_DEFAULTS = { epochs: 4, learningRate: 0.1, l2: 0.03, average: true } as const;
+
+const OnOff = z.enum(["on", "off"]).transform((v) => v === "on");
+const Positive = z.coerce.number().positive();
+/** `embedded:lr=…,epochs=…,l2=…,average=on|off`: the spec's option keys and their readings. */
+const SPEC_OPTIONS = z
+  .object({
+    lr: Positive.optional(),
+    epochs: z.coerce.number().int().min(0).max(1000).optional(),
+    l2: z.coerce.number().min(0).optional(),
+    average: OnOff.optional(),
+  })
+  .strict();
+
+/**
+ * The options of `--trainer embedded:lr=0.3,epochs=8,average=off` (after the colon). The spec, options and all,
+ * is what the run manifest records, so a resumed run trains with the same options.
+ */
+export function parseEmbeddedOptions(text: string): EmbeddedTrainerOptions {
+  const entries: [string, string][] = [];
+  for (const part of text.split(",")) {
+    const [key, value, ...rest] = part.split("=").map((s) => s.trim());
+    if (key === undefined || key === "" || value === undefined || value === "" || rest.length > 0) {
+      throw new UserError(`--trainer embedded: expected key=value[,key=value…], got "${part.trim()}"`, {
+        category: "bad_trainer",
+      });
+    }
+    entries.push([key, value]);
+  }
+  const r = SPEC_OPTIONS.safeParse(Object.fromEntries(entries));
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    throw new UserError(
+      `--trainer embedded: ${where}${issue?.message ?? "bad options"} (keys: lr, epochs, l2, average=on|off)`,
+      { category: "bad_trainer" },
+    );
+  }
+  const { lr, epochs, l2, average } = r.data;
+  return {
+    ...(lr === undefined ? {} : { learningRate: lr }),
+    ...(epochs === undefined ? {} : { epochs }),
+    ...(l2 === undefined ? {} : { l2 }),
+    ...(average === undefined ? {} : { average }),
+  };
 }
 
 export function readChatJsonl(path: string): z.infer<typeof ChatRecord>[] {
@@ -42,10 +92,22 @@ export function readChatJsonl(path: string): z.infer<typeof ChatRecord>[] {
 }
 
 export function embeddedTrainer(options: EmbeddedTrainerOptions = {}): Trainer {
-  const { epochs = 4, learningRate = 0.1, l2 = 0.03, seed = 0 } = options;
+  const {
+    epochs = EMBEDDED_TRAINER_DEFAULTS.epochs,
+    learningRate = EMBEDDED_TRAINER_DEFAULTS.learningRate,
+    l2 = EMBEDDED_TRAINER_DEFAULTS.l2,
+    average = EMBEDDED_TRAINER_DEFAULTS.average,
+    seed = 0,
+  } = options;
+  const given = [
+    options.learningRate === undefined ? "" : `lr=${options.learningRate}`,
+    options.epochs === undefined ? "" : `epochs=${options.epochs}`,
+    options.l2 === undefined ? "" : `l2=${options.l2}`,
+    options.average === undefined ? "" : `average=${options.average ? "on" : "off"}`,
+  ].filter((s) => s !== "");
   return {
     kind: "embedded",
-    spec: "embedded",
+    spec: given.length === 0 ? "embedded" : `embedded:${given.join(",")}`,
     async train(job: TrainJob): Promise<TrainOutcome> {
       if (parseModelSpec(job.baseModel).kind !== "embedded") {
         throw new UserError(`the embedded trainer fine-tunes embedded: models, not ${job.baseModel}`, {
@@ -59,6 +121,7 @@ export function embeddedTrainer(options: EmbeddedTrainerOptions = {}): Trainer {
         epochs,
         learningRate,
         l2,
+        average,
         seed: seed + job.iteration,
         ...(job.signal === undefined ? {} : { signal: job.signal }),
       });
@@ -70,6 +133,7 @@ export function embeddedTrainer(options: EmbeddedTrainerOptions = {}): Trainer {
         epochs,
         learningRate,
         l2,
+        average,
         lossBefore: result.loss[0] ?? null,
         lossAfter: result.averagedLoss,
       };

@@ -1,7 +1,7 @@
-/** `--trainer KIND`: `embedded`, `openai`, or `command:"…"`. */
+/** `--trainer KIND`: `embedded` (with options `embedded:lr=…,…`), `openai`, or `command:"…"`. */
 import { UserError } from "../../core/errors.ts";
 import { commandTrainer } from "./command.ts";
-import { embeddedTrainer } from "./embedded.ts";
+import { embeddedTrainer, parseEmbeddedOptions } from "./embedded.ts";
 import { openaiTrainer } from "./openai.ts";
 import type { Trainer } from "./types.ts";
 
@@ -11,11 +11,16 @@ export {
   commandTrainer,
   MODEL_SPEC_FILE,
 } from "./command.ts";
-export { type EmbeddedTrainerOptions, embeddedTrainer } from "./embedded.ts";
+export {
+  EMBEDDED_TRAINER_DEFAULTS,
+  type EmbeddedTrainerOptions,
+  embeddedTrainer,
+  parseEmbeddedOptions,
+} from "./embedded.ts";
 export { OPENAI_JOB_FILE, type OpenAITrainerOptions, openaiTrainer } from "./openai.ts";
 export { type TrainDataset, type Trainer, TrainerError, type TrainJob, type TrainOutcome } from "./types.ts";
 
-export const TRAINER_KINDS = 'embedded, openai, command:"…"';
+export const TRAINER_KINDS = 'embedded[:lr=…,epochs=…,l2=…,average=on|off], openai, command:"…"';
 
 export function createTrainer(
   spec: string,
@@ -23,6 +28,7 @@ export function createTrainer(
 ): Trainer {
   const s = spec.trim();
   if (s === "embedded") return embeddedTrainer();
+  if (s.startsWith("embedded:")) return embeddedTrainer(parseEmbeddedOptions(s.slice("embedded:".length)));
   if (s === "openai") return openaiTrainer({ env });
   if (s.startsWith("command:")) {
     const template = s.slice("command:".length).trim();
