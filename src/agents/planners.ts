@@ -75,6 +75,8 @@ export interface Planner {
   posteriorMass?(z: number): number;
   /** LLM planners (and wrappers around one): calls, failures and tokens. */
   stats?(): PlannerStats | undefined;
+  /** ε-greedy wrappers: whether the current episode (per-step mixing: the last step) runs π_exp. */
+  readonly exploring?: boolean;
 }
 
 export interface PosteriorOptions {

@@ -102,6 +102,11 @@ export function buildProgram(output: Output, exit: ExitCode = { code: 0 }): Comm
     )
     .argument("<experiment>", "experiment name, or all")
     .option("--seeds <n>", "seeds per arm (default 200)", zodArg(Int.min(1)))
+    .option(
+      "--jobs <n>",
+      "theory all: experiments run at once, one process each (default: the cores, at most 8)",
+      zodArg(Int.min(1).max(64)),
+    )
     .option("--base-seed <n>", "base of every seed stream", zodArg(Int.min(0)), 1)
     .option("--model <spec>", "also run the planner as this LLM (the exact arms still run)")
     .option("--context-episodes <n>", "past episodes shown to an LLM planner", zodArg(Int.min(0)))

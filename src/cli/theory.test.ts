@@ -133,3 +133,26 @@ describe("bayesact theory through the CLI", () => {
     }
   });
 });
+
+describe("theory all", () => {
+  it("runs every experiment in its own process, prints them in order, and writes each result", async () => {
+    const { mkdtempSync, existsSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "bayesact-theory-all-"));
+    try {
+      const out = bufferOutput();
+      expect(await main(["theory", "all", "--seeds", "2", "--jobs", "2", "--out", dir], out)).toBe(0);
+      const text = out.stdout.join("\n");
+      const at = EXPERIMENTS.map((e) => text.indexOf(`${e.name}: 2 seeds`));
+      expect(at.every((i) => i >= 0)).toBe(true);
+      expect([...at].sort((a, b) => a - b)).toEqual(at);
+      expect(text).toMatch(/all: [\d.]+ s on 2 processes, \d+ check\(s\) failed/);
+      for (const e of EXPERIMENTS) expect(existsSync(join(dir, e.name, "result.json"))).toBe(true);
+      // Experiment parameters need one experiment.
+      expect(await main(["theory", "all", "--K", "3"], bufferOutput())).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -1,5 +1,8 @@
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   EXPERIMENTS,
   experiment,
@@ -20,6 +23,8 @@ import { parseValue } from "./params.ts";
 
 export interface TheoryFlags {
   seeds?: number;
+  /** `theory all`: experiments run at once, each in its own process (default: the cores, at most 8). */
+  jobs?: number;
   baseSeed: number;
   model?: string;
   contextEpisodes?: number;
@@ -53,6 +58,96 @@ export function parseExtraParams(args: readonly string[]): Record<string, unknow
   }
   return params;
 }
+
+const BIN = fileURLToPath(new URL("../../bin/bayesact.js", import.meta.url));
+
+/**
+ * `theory all` on several cores: each experiment is `bayesact theory <name>` in its own process (the command a user
+ * types, so the results are the same as one by one), `jobs` at a time, longest first; results print in the usual
+ * order once all are done.
+ */
+async function runAllInProcesses(
+  list: readonly TheoryExperiment[],
+  flags: TheoryFlags,
+  outDir: string,
+  jobs: number,
+  output: Output,
+): Promise<number> {
+  const started = performance.now();
+  const common = [
+    "--base-seed",
+    String(flags.baseSeed),
+    ...(flags.seeds === undefined ? [] : ["--seeds", String(flags.seeds)]),
+  ];
+  const stdout = new Map<string, string>();
+  // Longest first (as measured at the defaults), so the last to start is short.
+  const order = [...list].sort((a, b) => (COST[b.name] ?? 0) - (COST[a.name] ?? 0));
+  let next = 0;
+  const run = (exp: TheoryExperiment) =>
+    new Promise<void>((done, fail) => {
+      const child = spawn(
+        process.execPath,
+        [BIN, "theory", exp.name, "--out", join(outDir, exp.name), ...common],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      child.stderr.on("data", (b: Buffer) => {
+        err += b.toString();
+        const lines = err.split("\n");
+        err = lines.pop() ?? "";
+        for (const line of lines) if (line.trim() !== "") output.err(line);
+      });
+      child.once("error", fail);
+      child.once("exit", (code) => {
+        if (code !== 0) {
+          fail(
+            new UserError(`theory ${exp.name} exited with code ${code}: ${err.trim()}`, {
+              category: "theory_failed",
+            }),
+          );
+          return;
+        }
+        stdout.set(exp.name, out.trimEnd());
+        done();
+      });
+    });
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      while (next < order.length) {
+        const exp = order[next++];
+        if (exp) await run(exp);
+      }
+    }),
+  );
+  let failed = 0;
+  for (const exp of list) {
+    for (const line of (stdout.get(exp.name) ?? "").split("\n")) output.out(line);
+    const result = JSON.parse(
+      readFileSync(join(outDir, exp.name, "result.json"), "utf8"),
+    ) as ExperimentResult;
+    failed += result.checks.filter((c) => !c.pass).length;
+  }
+  output.out(
+    `all: ${((performance.now() - started) / 1000).toFixed(1)} s on ${jobs} processes, ${failed} check(s) failed`,
+  );
+  return flags.strict && failed > 0 ? 1 : 0;
+}
+
+/** Seconds each experiment took at the defaults (bench:theory, 2 cores): the order `theory all` starts them in. */
+const COST: Readonly<Record<string, number>> = {
+  "probe-trap": 33,
+  "multi-agent": 14,
+  "world-model": 12,
+  gridworld: 9,
+  riverswim: 8.5,
+  bandit: 6.5,
+  "linear-bandit": 3,
+  "pretrain-error": 1.3,
+};
 
 /** The help text after the options: the named experiment's parameters, or the list of experiments. */
 export function theoryHelp(name: string | undefined): string {
@@ -131,6 +226,10 @@ export async function theoryCommand(
       await model.close?.();
       throw error;
     }
+  }
+  const jobs = Math.max(1, Math.min(flags.jobs ?? Math.min(8, availableParallelism()), list.length));
+  if (list.length > 1 && model === undefined && jobs > 1) {
+    return runAllInProcesses(list, flags, outDir, jobs, output);
   }
   let failed = 0;
   const started = performance.now();

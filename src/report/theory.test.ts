@@ -35,6 +35,16 @@ function result(): ExperimentResult {
       arm(`eps-bail ${HOSTILE}`, (x) => 3 * Math.sqrt(x), {
         probe_rate: { t, mean: t.map((x) => 1 / Math.sqrt(x)), se: t.map(() => 0) },
         switches: { mean: 7, se: 0.5, entropy_drop_bits: 9 },
+        exploit: {
+          curve: { t, mean: t.map(() => 0.5), se: t.map(() => 0) },
+          final_mean: 0.5,
+          final_se: 0.1,
+          slope: 0,
+          slope_ci95: [0, 0],
+          exploration_episodes_mean: 382.4,
+          exploration_cost_mean: 382.4,
+          exploration_cost_se: 2,
+        },
         info: { epsilon_c: 1 },
       }),
     ],
@@ -63,6 +73,13 @@ describe("theory report", () => {
     expect(page).toContain(armLabel(result().arms[0] as ArmResult).replaceAll("(", "("));
     expect(page).toContain("slope 1.00");
     expect(page).toContain('id="switches-table"');
+    // The exploit-only table lists the ε arm, not BAIL (which never explores).
+    const exploit = page.slice(
+      page.indexOf('id="exploit-table"'),
+      page.indexOf("</table>", page.indexOf('id="exploit-table"')),
+    );
+    expect(exploit).toContain("382.4");
+    expect(exploit).not.toContain(">bail-exact<");
     expect(page).toContain("checks passed: 1 / 2");
     expect(page).toContain('<tr class="fail">');
   });

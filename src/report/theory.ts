@@ -212,6 +212,7 @@ export async function renderTheoryReport(result: ExperimentResult): Promise<stri
   const svgs = await renderSpecs(specs.map((s) => s.spec));
   const passed = result.checks.filter((c) => c.pass).length;
   const switched = result.arms.filter((a) => a.switches);
+  const explored = result.arms.filter((a) => a.exploit);
 
   const page = html`<!doctype html>
 <html lang="en">
@@ -236,15 +237,22 @@ export async function renderTheoryReport(result: ExperimentResult): Promise<stri
 </section>
 <section id="arms">
 <h2>Arms</h2>
-<table id="arms-table"><thead><tr><th>arm</th><th>horizon</th><th>final regret (mean ± s.e.)</th><th>slope [95% CI]</th><th>parameters</th></tr></thead>
+<table id="arms-table"><thead><tr><th>arm</th><th>horizon</th><th>final regret (mean ± s.e.)</th><th>slope [95% CI: seed bootstrap, or (fit) residuals]</th><th>parameters</th></tr></thead>
 <tbody>${result.arms.map(
     (a) =>
-      html`<tr><td>${a.name}</td><td class="num">${a.horizon}</td><td class="num">${formatNumber(a.final_regret_mean, 4)} ± ${formatNumber(a.final_regret_se, 2)}</td><td class="num">${formatNumber(a.slope, 3)} [${formatNumber(a.slope_ci95[0], 3)}, ${formatNumber(a.slope_ci95[1], 3)}]</td><td>${Object.entries(
+      html`<tr><td>${a.name}</td><td class="num">${a.horizon}</td><td class="num">${formatNumber(a.final_regret_mean, 4)} ± ${formatNumber(a.final_regret_se, 2)}</td><td class="num">${formatNumber(a.slope, 3)} [${formatNumber(a.slope_ci95[0], 3)}, ${formatNumber(a.slope_ci95[1], 3)}]${a.slope_interval === "fit-residuals" ? " (fit)" : ""}</td><td>${Object.entries(
         a.info ?? {},
       )
         .map(([k, v]) => `${k}=${typeof v === "number" ? formatNumber(v, 4) : v}`)
         .join(", ")}</td></tr>`,
   )}</tbody></table>
+${
+  explored.length === 0
+    ? ""
+    : html`<h3>What BAIL learns and what exploring costs: Reg(T) = exploit-only regret + exploration cost</h3>
+<table id="exploit-table"><thead><tr><th>arm</th><th>exploit-only Reg(T)</th><th>its slope [95% CI]</th><th>exploring episodes</th><th>exploration cost</th></tr></thead>
+<tbody>${explored.map((a) => html`<tr><td>${a.name}</td><td class="num">${formatNumber(a.exploit?.final_mean ?? 0, 4)} ± ${formatNumber(a.exploit?.final_se ?? 0, 2)}</td><td class="num">${formatNumber(a.exploit?.slope ?? 0, 3)} [${formatNumber(a.exploit?.slope_ci95[0] ?? 0, 3)}, ${formatNumber(a.exploit?.slope_ci95[1] ?? 0, 3)}]</td><td class="num">${formatNumber(a.exploit?.exploration_episodes_mean ?? 0, 4)}</td><td class="num">${formatNumber(a.exploit?.exploration_cost_mean ?? 0, 4)} ± ${formatNumber(a.exploit?.exploration_cost_se ?? 0, 2)}</td></tr>`)}</tbody></table>`
+}
 ${
   switched.length === 0
     ? ""

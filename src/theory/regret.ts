@@ -173,6 +173,8 @@ export function horizonSlopeBootstrap(
 }
 
 function slopeOf(xs: number[], ys: number[], from: number, to: number): SlopeFit {
+  // A constant curve is slope 0 exactly (least squares leaves rounding noise of order 1e-31 otherwise).
+  if (ys.length >= 2 && ys.every((y) => y === ys[0])) return zeroSlope(from, to);
   const fit = linearFit(xs, ys);
   const half = t975(Math.max(1, xs.length - 2)) * fit.slopeSe;
   return {

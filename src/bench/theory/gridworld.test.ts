@@ -24,8 +24,9 @@ describe("gridworld experiment", () => {
       "eps-bail eps*(T)",
     ]);
     expect(arm(result, "oracle").success_rate?.mean.every((s) => s === 1)).toBe(true);
-    // 7 suite checks + BAIL and PS success + the ε-BAIL tail success.
-    expect(result.checks).toHaveLength(10);
+    // 11 suite checks (3 on ε*(T), 2 exploit-only) + BAIL and PS success + the ε-BAIL tail success.
+    expect(result.checks).toHaveLength(14);
+    expect(result.checks.filter((c) => c.claim.includes("what BAIL learns"))).toHaveLength(2);
     for (const c of result.checks) expect(typeof c.pass).toBe("boolean");
     // Primitive Actor steps, not subgoals: more than H per episode on average for the oracle's first walk.
     expect(result.env_steps).toBeGreaterThan(0);

@@ -9,11 +9,12 @@ function arm(result: ExperimentResult, name: string): ArmResult {
 }
 
 describe("probe-trap experiment", () => {
-  it("has defaults matching the issue (K ∈ {2, 4, 8}, T = 1e4, ε* over four horizons)", () => {
+  it("has defaults matching the spec (K ∈ {2, 4, 8}, T = 1e4, ε* over the spec's five horizons)", () => {
     const p = probeTrapParams.parse({});
     expect(p.Ks).toEqual([2, 4, 8]);
     expect(p.horizon).toBe(10_000);
-    expect(p.horizons).toEqual([1_000, 3_000, 10_000, 30_000]);
+    expect(p.horizons).toEqual([1_000, 3_000, 10_000, 30_000, 100_000]);
+    expect(p.cSweep).toEqual([0.05, 0.3, 1, 3, 10]);
     expect(probeTrapExperiment.params.safeParse({ Ks: [1] }).success).toBe(false);
   });
 
@@ -24,6 +25,8 @@ describe("probe-trap experiment", () => {
       horizons: [50, 200],
       sweepEpsilons: [0, 0.1, 1],
       variantB: true,
+      cSweep: [0.3, 3],
+      cSweepHorizon: 300,
     });
     const result = await probeTrapExperiment.run(params, { seeds: 5, baseSeed: 3 });
     expect(result.experiment).toBe("probe-trap");
@@ -42,6 +45,8 @@ describe("probe-trap experiment", () => {
           "eps-bail eps*(T)",
         ].map((n) => `${n} K=${K}`),
       ),
+      "c-sweep eps-bail t^-1/2 c=0.3 K=4 T=300",
+      "c-sweep eps-bail t^-1/2 c=3 K=4 T=300",
       "negative control: bail-exact K=2 p=0.5",
       "negative control: eps-bail t^-1/2 K=2 p=0.5",
       "negative control: eps-bail eps*(T) K=2 p=0.5",
@@ -54,8 +59,15 @@ describe("probe-trap experiment", () => {
     expect(arm(result, "eps-bail eps*(T) K=2").horizon).toBe(200);
     expect(arm(result, "eps-bail eps*(T) K=2").info?.horizons).toBe("50,200");
     expect(result.sweeps.map((s) => s.name)).toContain("final Reg(T) vs constant ε — K=4, p=0.7, T=200");
-    // 7 checks per K, the U-shape, the negative control.
-    expect(result.checks).toHaveLength(2 * 7 + 2);
+    // 11 checks per K, the U-shape, one per c and the c sweep's slope check, the negative control.
+    expect(result.checks).toHaveLength(2 * 11 + 1 + 2 + 1 + 1);
+    const eps = arm(result, "eps-bail t^-1/2 K=3");
+    // Reg(T) = exploit + exploration cost, per seed and so in the mean.
+    expect((eps.exploit?.final_mean ?? 0) + (eps.exploit?.exploration_cost_mean ?? 0)).toBeCloseTo(
+      eps.final_regret_mean,
+      9,
+    );
+    expect(arm(result, "bail-exact K=3").exploit).toBeUndefined();
     for (const c of result.checks) {
       expect(typeof c.pass).toBe("boolean");
       expect(c.claim.length).toBeGreaterThan(10);
@@ -103,5 +115,58 @@ describe("probe-trap experiment", () => {
     // The ε arms' posterior on z* ends near 1; BAIL's never moves.
     expect(arm(result, "eps-bail t^-1/2 K=4").posterior_true?.mean.at(-1)).toBeGreaterThan(0.99);
     expect(arm(result, "eps-bail t^-1/2 K=4").probe_rate?.mean.at(-1)).toBeGreaterThan(0);
+  });
+
+  it("the spec's thresholds (T ≥ 10⁴: raw, log-corrected, Reg/√T flat) hold at ε*(T) and fail when ε is too large", async () => {
+    const run = (tunedScale: number) =>
+      probeTrapExperiment.run(
+        probeTrapParams.parse({
+          Ks: [4],
+          horizon: 200,
+          horizons: [1_000, 10_000, 30_000],
+          sweepEpsilons: [0],
+          cSweep: [],
+          negativeControl: false,
+          tunedScale,
+        }),
+        { seeds: 40, baseSeed: 4 },
+      );
+    const claims = (r: ExperimentResult) =>
+      r.checks.filter((c) => c.claim.startsWith("eps-bail eps*(T)")).map((c) => [c.claim, c.pass] as const);
+    const good = claims(await run(1));
+    expect(good).toHaveLength(3);
+    // Fitted on the horizons ≥ 10⁴ only, as the spec says.
+    expect(good.map(([c]) => c).join(" ")).toContain("across T = 10000, 30000");
+    expect(good.every(([, pass]) => pass)).toBe(true);
+    // ε*(T) scaled 100×: ε = 1 at every horizon, linear regret — every one of the three fails.
+    const bad = claims(await run(100));
+    expect(bad.map(([, pass]) => pass)).toEqual([false, false, false]);
+  });
+
+  it("the exploit-only check separates learning from exploring, and flips when exploration is too rare to learn", async () => {
+    const params = probeTrapParams.parse({
+      Ks: [4],
+      horizon: 2000,
+      horizons: [500, 2000],
+      sweepEpsilons: [0, 1],
+      negativeControl: false,
+      cSweep: [0.0005, 3],
+      cSweepHorizon: 2000,
+      cSweepSeeds: 100,
+    });
+    const result = await probeTrapExperiment.run(params, { seeds: 100, baseSeed: 2 });
+    const byClaim = (start: string) => result.checks.find((c) => c.claim.startsWith(start));
+    // c = 3: the posterior concentrates within the first episodes, exploiting costs (almost) nothing after.
+    expect(byClaim("c-sweep c=3, T = 2000")?.pass).toBe(true);
+    const learned = arm(result, "c-sweep eps-bail t^-1/2 c=3 K=4 T=2000");
+    expect(learned.exploit?.final_mean).toBeLessThan(5);
+    // c = 0.0005: ε_t so small that almost no seed ever probes; BAIL's exploit episodes stay linear.
+    expect(byClaim("c-sweep c=0.0005, T = 2000")?.pass).toBe(false);
+    const starved = arm(result, "c-sweep eps-bail t^-1/2 c=0.0005 K=4 T=2000");
+    expect(starved.exploit?.slope).toBeGreaterThan(0.9);
+    // Only c = 3 is in the asymptotic regime, and its slope is judged.
+    const asymptotic = byClaim("c-sweep, T = 2000");
+    expect(asymptotic?.measured).toContain("c=0.0005: slope");
+    expect(asymptotic?.measured).toContain("not judged");
   });
 });

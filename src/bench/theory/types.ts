@@ -33,6 +33,20 @@ export interface ArmResult {
   probe_rate?: Series;
   success_rate?: Series;
   miscoordination_rate?: number;
+  /**
+   * ε-greedy arms: the regret of the episodes the base Planner played alone (what it learned), apart from the
+   * exploring episodes (what exploration cost): Reg(T) = exploit + exploration cost.
+   */
+  exploit?: {
+    curve: Series;
+    final_mean: number;
+    final_se: number;
+    slope: number;
+    slope_ci95: [number, number];
+    exploration_episodes_mean: number;
+    exploration_cost_mean: number;
+    exploration_cost_se: number;
+  };
   /** RAFA: number of policy switches, and (H0 − HT)/log 2 beside it. */
   switches?: { mean: number; se: number; entropy_drop_bits: number };
   /** Anything else worth recording (parameters of the arm such as ε, c). */
