@@ -19,6 +19,7 @@ import {
   experimentResult,
   fmt,
   type Job,
+  llmArmParams,
   llmArms,
   llmValidityCheck,
   meanEpsilon,
@@ -62,14 +63,7 @@ export const gridworldParams = z.object({
       "Add Variant-B arms (Boltzmann experts, expert-likelihood factors for every subgoal in memory).",
     ),
   beta: z.number().positive().default(2).describe("Variant B: inverse temperature of the Boltzmann experts."),
-  llmHorizon: z
-    .number()
-    .int()
-    .min(1)
-    .default(20)
-    .describe("LLM arms (only with --model): episodes per seed."),
-  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
-  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
+  ...llmArmParams(20),
 });
 export type GridworldParams = z.infer<typeof gridworldParams>;
 

@@ -40,6 +40,7 @@ import {
   experimentResult,
   fmt,
   type Job,
+  llmArmParams,
   llmValidityCheck,
   need,
   runJobs,
@@ -73,14 +74,7 @@ export const multiAgentParams = z.object({
     .max(3)
     .default(2)
     .describe("LLM arms (only with a model): N_A, episodes per seed, seeds, seeds run concurrently."),
-  llmHorizon: z
-    .number()
-    .int()
-    .min(1)
-    .default(20)
-    .describe("LLM arms (only with --model): episodes per seed."),
-  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
-  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
+  ...llmArmParams(20),
 });
 export type MultiAgentParams = z.infer<typeof multiAgentParams>;
 

@@ -17,6 +17,8 @@
  * reaching J*_{z*}). Exact arms run on a synchronous driver that allocates nothing per step; arms declared
  * `asynchronous` (an LLM Planner) run on a promise-aware driver, optionally several seeds at once.
  */
+
+import { z } from "zod";
 import { LlmPlanner } from "../../agents/llm-planner.ts";
 import {
   BailPlanner,
@@ -360,6 +362,18 @@ async function driveAsync(run: SeedRun, horizon: number, H: number, signal: Abor
     }
     run.end(t);
   }
+}
+
+/** The LLM arms' parameters every PAR experiment takes (used only with `--model`); `horizon` is its default. */
+export function llmArmParams(
+  horizon: number,
+  horizonText = "LLM arms (only with --model): episodes per seed.",
+) {
+  return {
+    llmHorizon: z.number().int().min(1).default(horizon).describe(horizonText),
+    llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
+    llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
+  };
 }
 
 /** The `ArmResult` of a run: the within-run tail slope unless `slope` is given (horizon-tuned arms). */

@@ -18,6 +18,7 @@ import {
   experimentResult,
   fmt,
   type Job,
+  llmArmParams,
   llmArms,
   llmValidityCheck,
   meanEpsilon,
@@ -47,14 +48,7 @@ export const pretrainErrorParams = z.object({
     .positive()
     .default(0.15)
     .describe("Relative tolerance of the floor check (the issue's 15%)."),
-  llmHorizon: z
-    .number()
-    .int()
-    .min(1)
-    .default(30)
-    .describe("LLM arms (only with --model): episodes per seed."),
-  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
-  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
+  ...llmArmParams(30),
 });
 export type PretrainErrorParams = z.infer<typeof pretrainErrorParams>;
 

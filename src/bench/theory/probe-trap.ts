@@ -20,6 +20,7 @@ import {
   exploitBoundedCheck,
   fmt,
   type Job,
+  llmArmParams,
   llmArms,
   llmValidityCheck,
   need,
@@ -81,9 +82,7 @@ export const probeTrapParams = z.object({
   cSweepSeeds: z.number().int().min(2).default(40).describe("Seeds of the c sweep (at most --seeds)."),
   beta: z.number().positive().default(2).describe("Variant B: inverse temperature of the Boltzmann experts."),
   llmK: z.number().int().min(2).default(4).describe("LLM arms (only with --model): doors K."),
-  llmHorizon: z.number().int().min(1).default(30).describe("LLM arms: episodes per seed."),
-  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
-  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
+  ...llmArmParams(30, "LLM arms: episodes per seed."),
 });
 export type ProbeTrapParams = z.infer<typeof probeTrapParams>;
 

@@ -46,6 +46,7 @@ import {
   fmt,
   type Job,
   linearRegretCheck,
+  llmArmParams,
   llmValidityCheck,
   need,
   posteriorAtPriorCheck,
@@ -73,14 +74,7 @@ export const worldModelParams = z.object({
     .max(2)
     .default(2)
     .describe("LLM arms (only with a model): regime (H), episodes per seed, seeds, seeds run concurrently."),
-  llmHorizon: z
-    .number()
-    .int()
-    .min(1)
-    .default(20)
-    .describe("LLM arms (only with --model): episodes per seed."),
-  llmSeeds: z.number().int().min(1).default(5).describe("LLM arms: seeds (at most --seeds)."),
-  llmConcurrency: z.number().int().min(1).default(4).describe("LLM arms: seeds run concurrently."),
+  ...llmArmParams(20),
 });
 export type WorldModelParams = z.infer<typeof worldModelParams>;
 
