@@ -63,6 +63,38 @@ export interface StepReport {
   readonly ms: number;
 }
 
+/**
+ * Attention scores a micro-batch may hold, summed over its sequences, heads and layers (Σ L²·heads·layers).
+ * The backward pass keeps a few copies of each, so 2²⁴ is a few hundred MB of the WebAssembly heap; the probe
+ * trap's 16 prompts of ~420 tokens fit in one micro-batch.
+ */
+export const ATTENTION_BUDGET = 2 ** 24;
+
+/**
+ * Consecutive groups of the batch whose Σ L² stays within `budget` (a sequence longer than the budget is a group
+ * of its own). Deterministic, so resumed runs split every step the same way.
+ */
+export function microBatches<T extends { readonly ids: { readonly length: number } }>(
+  batch: readonly T[],
+  budget: number,
+): T[][] {
+  const parts: T[][] = [];
+  let current: T[] = [];
+  let used = 0;
+  for (const item of batch) {
+    const cost = item.ids.length ** 2;
+    if (current.length > 0 && used + cost > budget) {
+      parts.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(item);
+    used += cost;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
 /** The batches of every step: epoch e is a permutation drawn from (seed, e). */
 export class StepSchedule {
   private readonly lengths: number[];
@@ -99,6 +131,7 @@ export class Trainer {
   private readonly m = new Map<string, Variable>();
   private readonly v = new Map<string, Variable>();
   private readonly decayed: ReadonlySet<string>;
+  private readonly attentionBudget: number;
   step = 0;
 
   constructor(
@@ -107,7 +140,9 @@ export class Trainer {
     examples: readonly Example[],
     config: OptimizerConfig,
     state?: OptimizerState,
+    attentionBudget = ATTENTION_BUDGET,
   ) {
+    this.attentionBudget = attentionBudget;
     this.tf = tf;
     this.model = model;
     this.examples = examples;
@@ -135,8 +170,7 @@ export class Trainer {
     const lr = learningRateAt(c, this.step);
     const t = this.step + 1;
     const loss = tf.tidy(() => {
-      const vars = [...this.model.variables.values()];
-      const { value, grads } = tf.variableGrads(() => this.model.loss(batch) as never, vars);
+      const { value, grads } = this.gradients(batch);
       // Global-norm clipping.
       const norms = Object.values(grads).map((g) => tf.sum(tf.square(g)));
       const norm = tf.sqrt(tf.addN(norms));
@@ -158,7 +192,7 @@ export class Trainer {
         const decay = this.decayed.has(name) ? tf.mul(variable, c.weightDecay) : tf.zerosLike(variable);
         variable.assign(tf.sub(variable, tf.mul(tf.add(update, decay), lr)));
       }
-      return value.dataSync()[0] as number;
+      return value;
     });
     this.step += 1;
     return {
@@ -169,6 +203,45 @@ export class Trainer {
       targets: batch.reduce((n, e) => n + e.ids.length - 1 - e.firstTarget, 0),
       ms: performance.now() - started,
     };
+  }
+
+  /**
+   * The batch's loss and its gradient, summed over micro-batches that each fit `ATTENTION_BUDGET` (the loss is a
+   * mean over contexts, so micro-batch i weighs n_i / n). A batch that fits is one micro-batch, computed exactly
+   * as before micro-batching existed; long contexts (the gridworld's 1–3 kB prompts) would otherwise exhaust the
+   * WebAssembly heap, which ends the process with an `Aborted()` no caller can catch.
+   */
+  private gradients(batch: readonly Example[]): { value: number; grads: Record<string, Tensor> } {
+    const tf = this.tf;
+    const vars = [...this.model.variables.values()];
+    const { heads, layers } = this.model.config;
+    const parts = microBatches(batch, Math.floor(this.attentionBudget / (heads * layers)));
+    if (parts.length === 1) {
+      const { value, grads } = tf.variableGrads(() => this.model.loss(batch) as never, vars);
+      return { value: value.dataSync()[0] as number, grads };
+    }
+    const counted = (xs: readonly Example[]) => xs.filter((e) => e.firstTarget < e.ids.length - 1).length;
+    const total = counted(batch);
+    let value = 0;
+    let sum: Record<string, Tensor> = {};
+    for (const part of parts) {
+      const weight = counted(part) / total;
+      if (weight === 0) continue;
+      const next = tf.tidy(() => {
+        const g = tf.variableGrads(() => this.model.loss(part) as never, vars);
+        value += (g.value.dataSync()[0] as number) * weight;
+        const out: Record<string, Tensor> = {};
+        for (const [name, grad] of Object.entries(g.grads)) {
+          const scaled = tf.mul(grad, weight);
+          const prev = sum[name];
+          out[name] = prev === undefined ? scaled : tf.add(prev, scaled);
+        }
+        return out;
+      });
+      for (const t of Object.values(sum)) t.dispose();
+      sum = next;
+    }
+    return { value, grads: sum };
   }
 
   /** The optimiser's state, for a checkpoint. */
@@ -195,11 +268,13 @@ export function evaluateLoss(
 ): number {
   let total = 0;
   let count = 0;
+  const budget = Math.floor(ATTENTION_BUDGET / (model.config.heads * model.config.layers));
   for (let i = 0; i < examples.length; i += batchSize) {
-    const batch = examples.slice(i, i + batchSize);
-    const loss = tf.tidy(() => model.loss(batch).dataSync()[0] as number);
-    total += loss * batch.length;
-    count += batch.length;
+    for (const batch of microBatches(examples.slice(i, i + batchSize), budget)) {
+      const loss = tf.tidy(() => model.loss(batch).dataSync()[0] as number);
+      total += loss * batch.length;
+      count += batch.length;
+    }
   }
   return count === 0 ? Number.NaN : total / count;
 }
